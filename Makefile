@@ -1,0 +1,60 @@
+# recallcases: `make run` to try it, `make test` to check it. `make` alone lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install run test lint format messages bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@python=$$(bin/find-python) || { echo "recallcases needs Python 3.12 or newer (Django 6)."; \
+	  echo "Install one (e.g. 'pyenv install 3.13') or name it: make PYTHON=/path/to/python3.13 ..."; \
+	  exit 1; }; \
+	echo "Creating $(VENV) with $$python"; \
+	"$$python" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the pinned requirements
+
+run: export DEBUG ?= true
+run: install ## Set up (migrate, demo recall and login) and serve on http://127.0.0.1:8000
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
+	@if [ -n "$${REDIS_URL:-}" ]; then echo "  Using Redis at $$REDIS_URL"; \
+	  else echo "  No REDIS_URL: local-memory cache and in-process tasks."; fi
+	@echo "  Database: $${DATABASE_URL:-SQLite (var/db.sqlite3)}"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install ## Lint, check migrations and translations, run the whole test suite
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+lint: install ## Ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install ## Update the French catalogue from the code, then compile it (needs gettext)
+	DEBUG=true $(PY) manage.py makemessages -l fr_CA --no-obsolete --add-location file \
+	  --ignore '.venv/*' --ignore 'var/*' --ignore 'static/vendor/*' --ignore 'bench/*' --ignore 'tests/*'
+	DEBUG=true $(PY) manage.py compilemessages -l fr_CA --ignore '.venv'
+
+bench: install ## Run the benchmarks in bench/ and print their figures
+	$(PY) bench/photo_pipeline.py
+
+clean: ## Remove the virtualenv and local data (var/)
+	rm -rf $(VENV) var

@@ -1,0 +1,30 @@
+"""Claim references read over the phone, and the secret tokens of private status links."""
+
+import hashlib
+import secrets
+
+# No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, and no U/V pair.
+REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
+REFERENCE_LENGTH = 8
+
+
+def new_reference() -> str:
+    """A random reference such as K7MQ-4TXA: 8 characters in two groups, easy to say and type."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def normalise_reference(raw: str) -> str:
+    """The reference as stored, from what someone typed or read out (case, spaces, dash)."""
+    chars = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+    return f"{chars[:4]}-{chars[4:]}" if len(chars) == REFERENCE_LENGTH else chars
+
+
+def new_access_token() -> str:
+    """A secret for a claim's private status link (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_access_token(token: str) -> str:
+    """What the database keeps of a token: its SHA-256. A leaked database opens no claim."""
+    return hashlib.sha256(token.encode()).hexdigest()

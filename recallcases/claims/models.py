@@ -1,0 +1,173 @@
+"""Claims, their photos and their append-only event log."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from recallcases.recalls.models import Country, Product, Recall
+
+
+class ClaimStatus(models.TextChoices):
+    # We have the claim and will check it.
+    SUBMITTED = "submitted", _("Submitted")
+    # We need something from you (a clearer photo, the right serial) before we can go on.
+    INFORMATION_REQUESTED = "information_requested", _("Information requested")
+    # You sent what we asked for; we will check it again.
+    RESUBMITTED = "resubmitted", _("Resubmitted")
+    # Your unit is part of the recall and your claim is in order.
+    VERIFIED = "verified", _("Verified")
+    # Your free replacement is approved and will ship soon.
+    REPLACEMENT_APPROVED = "replacement_approved", _("Replacement approved")
+    # Your replacement is on its way.
+    REPLACEMENT_SHIPPED = "replacement_shipped", _("Replacement shipped")
+    # You sent proof that the recalled unit is out of use; we will check it.
+    DISPOSAL_SUBMITTED = "disposal_submitted", _("Disposal proof received")
+    # Your proof of disposal is accepted.
+    DISPOSAL_CONFIRMED = "disposal_confirmed", _("Disposal confirmed")
+    # Nothing more to do.
+    CLOSED = "closed", _("Closed")
+    # We could not accept the claim; the reason is given.
+    REJECTED = "rejected", _("Rejected")
+    # You withdrew the claim.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# A claim in one of these statuses no longer holds its serial: a new claim may be filed for it.
+RELEASED_STATUSES = (ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN)
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    FRENCH = "fr-ca", _("French")
+
+
+class Claim(models.Model):
+    """One consumer's request for the remedy for one unit (one serial number)."""
+
+    recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="claims")
+    # The product the consumer said they have; the registry's answer is `registry_product`.
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="claims")
+    registry_product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reference = models.CharField(max_length=9, unique=True, editable=False)
+    access_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        max_length=32, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED, editable=False
+    )
+    # Incremented by every transition, so a page acting on an older version can be refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    serial = models.CharField(max_length=40, help_text="As normalised for the registry.")
+    serial_as_typed = models.CharField(max_length=80)
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40)
+    address_line1 = models.CharField(max_length=200)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField(max_length=2, help_text="State or province code.")
+    postal_code = models.CharField(max_length=10)
+    country = models.CharField(max_length=2, choices=Country.choices)
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+
+    purchase_date = models.DateField(null=True, blank=True)
+    order_number = models.CharField(max_length=40, blank=True)
+    consented_at = models.DateTimeField()
+    privacy_notice_version = models.CharField(max_length=20)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open claim per serial per recall; a rejected or withdrawn claim frees the serial.
+            models.UniqueConstraint(
+                fields=["recall", "serial"],
+                condition=~models.Q(status__in=RELEASED_STATUSES),
+                name="one_open_claim_per_serial",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ClaimStatus.values), name="claim_status_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="claim_queue")]
+        permissions = [
+            ("verify_claim", "Can verify or reject claims and ask for information"),
+            ("approve_replacement", "Can approve a replacement"),
+            ("record_shipment", "Can record a replacement's shipment"),
+            ("review_disposal", "Can accept or refuse disposal proof"),
+            ("close_claim", "Can close a claim"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class PhotoKind(models.TextChoices):
+    SERIAL_LABEL = "serial_label", _("Serial number label")
+    DISPOSAL = "disposal", _("Proof of disposal")
+
+
+def _photo_name(kind: str) -> str:
+    # Random names: nothing in a file name reveals the claim, the consumer or the order of uploads.
+    return f"claims/{kind}/{uuid.uuid4().hex}.jpg"
+
+
+class ClaimPhoto(models.Model):
+    """A photo sent with a claim, re-encoded without metadata; never at a public URL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(max_length=20, choices=PhotoKind.choices)
+    image = models.FileField()
+    thumbnail = models.FileField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    source_format = models.CharField(max_length=10)
+    # SHA-256 of the uploaded bytes: the same photo on two claims is a signal for reviewers.
+    source_sha256 = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.claim}"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class ClaimEvent(models.Model):
+    """One step of a claim's life: who, when, from which status to which, and why. Never edited."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # "consumer", "staff" or "system": who acted when `actor` is not a staff account.
+    actor_kind = models.CharField(max_length=10)
+    from_status = models.CharField(max_length=32, choices=ClaimStatus.choices, blank=True)
+    to_status = models.CharField(max_length=32, choices=ClaimStatus.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.claim}: {self.from_status or '-'} → {self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise AppendOnlyError("Claim events are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Claim events are never deleted.")

@@ -1,0 +1,236 @@
+"""Filing a claim and the consumer's own steps on it."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from recallcases.claims.access import hash_access_token, new_access_token, new_reference
+from recallcases.claims.models import (
+    RELEASED_STATUSES,
+    Claim,
+    ClaimEvent,
+    ClaimPhoto,
+    ClaimStatus,
+    PhotoKind,
+    _photo_name,
+)
+from recallcases.claims.photo_pipeline import ProcessedPhoto
+from recallcases.claims.transitions import CONSUMER, TransitionRefused, claim_transition
+from recallcases.recalls.models import Product, Recall
+from recallcases.recalls.selectors import SerialVerdict, serial_lookup
+
+logger = logging.getLogger(__name__)
+
+PRIVACY_NOTICE_VERSION = "2026-11"
+
+
+class ClaimRefused(Exception):
+    """A claim that cannot be filed or changed; `message` is fit to show the consumer."""
+
+    def __init__(self, message, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ConsumerDetails:
+    name: str
+    email: str
+    phone: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    language: str
+    purchase_date: date | None = None
+    order_number: str = ""
+
+
+@dataclass(frozen=True)
+class SubmittedClaim:
+    claim: Claim
+    # The secret of the private status link. Only its hash is stored: this is the one chance to
+    # show it to the consumer.
+    access_token: str
+
+
+SERIAL_MESSAGES = {
+    SerialVerdict.MALFORMED: _("Type the serial number exactly as it appears on the label."),
+    SerialVerdict.WRONG_LENGTH: _(
+        "This recall's serial numbers have 16 characters. A unit whose serial number has another "
+        "length is not affected; check the label again."
+    ),
+    SerialVerdict.NOT_RECALLED: _(
+        "This serial number is not part of the recall. Check it against the label; if you are "
+        "sure it is right, contact support."
+    ),
+}
+
+
+class _PhotoFiles:
+    """Photo files written during a transaction, deleted again if the transaction fails.
+
+    Storage is not transactional: without this, a claim rolled back (say, a duplicate serial)
+    would leave its photos behind, unreferenced.
+    """
+
+    def __init__(self):
+        self.names: list[str] = []
+
+    def save(self, *, claim: Claim, kind: str, photo: ProcessedPhoto) -> ClaimPhoto:
+        record = ClaimPhoto(
+            claim=claim,
+            kind=kind,
+            width=photo.width,
+            height=photo.height,
+            source_format=photo.source_format,
+            source_sha256=photo.source_sha256,
+        )
+        record.image.name = self._write(_photo_name(kind), photo.image)
+        record.thumbnail.name = self._write(_photo_name(f"{kind}/thumbnails"), photo.thumbnail)
+        record.save()
+        return record
+
+    def _write(self, name: str, content: bytes) -> str:
+        stored = default_storage.save(name, ContentFile(content))
+        self.names.append(stored)
+        return stored
+
+    def discard(self) -> None:
+        for name in self.names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.exception("could not delete an orphaned photo file")
+        self.names.clear()
+
+
+def _has_open_claim(*, recall: Recall, serial: str) -> bool:
+    return (
+        Claim.objects.filter(recall=recall, serial=serial)
+        .exclude(status__in=RELEASED_STATUSES)
+        .exists()
+    )
+
+
+DUPLICATE_SERIAL_MESSAGE = _(
+    "A claim for this serial number is already open. If you filed it, use the private link you "
+    "were given to follow it; otherwise contact support."
+)
+
+
+def claim_submit(
+    *,
+    recall: Recall,
+    product: Product,
+    serial_as_typed: str,
+    details: ConsumerDetails,
+    photo: ProcessedPhoto,
+) -> SubmittedClaim:
+    """File a claim for one unit, with its serial label photo: all of it, or nothing.
+
+    Raises ClaimRefused when the serial is not in scope or already has an open claim; fifty
+    simultaneous submissions of one serial give one claim and forty-nine ClaimRefused.
+    """
+    check = serial_lookup(recall=recall, raw_serial=serial_as_typed)
+    if not check.is_recalled:
+        raise ClaimRefused(SERIAL_MESSAGES[check.verdict], field="serial")
+    if product.recall_id != recall.pk:
+        raise ClaimRefused(_("Choose one of this recall's products."), field="product")
+
+    token = new_access_token()
+    files = _PhotoFiles()
+    try:
+        with transaction.atomic():
+            claim = Claim.objects.create(
+                recall=recall,
+                product=product,
+                registry_product=check.product,
+                reference=new_reference(),
+                access_token_hash=hash_access_token(token),
+                serial=check.serial.value,
+                serial_as_typed=serial_as_typed.strip()[:80],
+                consented_at=timezone.now(),
+                privacy_notice_version=PRIVACY_NOTICE_VERSION,
+                **details.__dict__,
+            )
+            ClaimEvent.objects.create(
+                claim=claim, actor_kind=CONSUMER.kind, to_status=ClaimStatus.SUBMITTED
+            )
+            files.save(claim=claim, kind=PhotoKind.SERIAL_LABEL, photo=photo)
+    except IntegrityError:
+        files.discard()
+        if _has_open_claim(recall=recall, serial=check.serial.value):
+            raise ClaimRefused(DUPLICATE_SERIAL_MESSAGE, field="serial") from None
+        raise
+    except BaseException:
+        files.discard()
+        raise
+    logger.info("claim %s submitted", claim.reference)
+    return SubmittedClaim(claim=claim, access_token=token)
+
+
+# What the consumer's upload on the status page answers, by the claim's status.
+CONSUMER_UPLOADS = {
+    ClaimStatus.INFORMATION_REQUESTED: (PhotoKind.SERIAL_LABEL, ClaimStatus.RESUBMITTED),
+    ClaimStatus.REPLACEMENT_SHIPPED: (PhotoKind.DISPOSAL, ClaimStatus.DISPOSAL_SUBMITTED),
+}
+
+
+def claim_consumer_upload(
+    *,
+    claim: Claim,
+    photo: ProcessedPhoto,
+    corrected_serial: str = "",
+    note: str = "",
+    expected_version: int | None = None,
+) -> Claim:
+    """Take the photo (and, when asked for information, a corrected serial) the claim waits for.
+
+    The photo, the serial change and the status change happen together or not at all.
+    """
+    if claim.status not in CONSUMER_UPLOADS:
+        raise ClaimRefused(_("This claim is not waiting for a photo from you."))
+    kind, next_status = CONSUMER_UPLOADS[claim.status]
+    serial = None
+    if corrected_serial.strip() and kind == PhotoKind.SERIAL_LABEL:
+        check = serial_lookup(recall=claim.recall, raw_serial=corrected_serial)
+        if not check.is_recalled:
+            raise ClaimRefused(SERIAL_MESSAGES[check.verdict], field="serial")
+        serial = check
+
+    files = _PhotoFiles()
+    try:
+        with transaction.atomic():
+            if serial is not None and serial.serial.value != claim.serial:
+                Claim.objects.filter(pk=claim.pk).update(
+                    serial=serial.serial.value,
+                    serial_as_typed=corrected_serial.strip()[:80],
+                    registry_product=serial.product,
+                )
+            files.save(claim=claim, kind=kind, photo=photo)
+            return claim_transition(
+                claim_id=claim.pk,
+                to_status=next_status,
+                actor=CONSUMER,
+                note=note,
+                expected_version=expected_version,
+            )
+    except IntegrityError:
+        files.discard()
+        raise ClaimRefused(DUPLICATE_SERIAL_MESSAGE, field="serial") from None
+    except TransitionRefused as refused:
+        files.discard()
+        raise ClaimRefused(refused.message) from None
+    except BaseException:
+        files.discard()
+        raise

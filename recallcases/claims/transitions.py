@@ -1,0 +1,158 @@
+"""The claim's life: which status may follow which, who may move it, and the one function that does.
+
+Every change of a claim's status goes through `claim_transition`. It locks the claim's row, checks
+the table below and the actor's right, writes the event row and saves, in one transaction.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from recallcases.claims.models import Claim, ClaimEvent
+from recallcases.claims.models import ClaimStatus as S
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks for a transition: a staff user, the consumer holding the link, or the system."""
+
+    kind: str  # "staff", "consumer" or "system"
+    user: object = None
+
+    @classmethod
+    def staff(cls, user):
+        return cls(kind="staff", user=user)
+
+
+CONSUMER = Actor(kind="consumer")
+SYSTEM = Actor(kind="system")
+
+# Who may ask for a step: the consumer through their private link, or staff holding a permission.
+BY_CONSUMER = "consumer"
+VERIFY = "claims.verify_claim"
+APPROVE = "claims.approve_replacement"
+SHIP = "claims.record_shipment"
+REVIEW_DISPOSAL = "claims.review_disposal"
+CLOSE = "claims.close_claim"
+
+# status → {next status: who may ask for it}
+TRANSITIONS: dict[str, dict[str, str]] = {
+    S.SUBMITTED: {
+        S.INFORMATION_REQUESTED: VERIFY,
+        S.VERIFIED: VERIFY,
+        S.REJECTED: VERIFY,
+        S.WITHDRAWN: BY_CONSUMER,
+    },
+    S.INFORMATION_REQUESTED: {
+        S.RESUBMITTED: BY_CONSUMER,
+        S.REJECTED: VERIFY,
+        S.WITHDRAWN: BY_CONSUMER,
+    },
+    S.RESUBMITTED: {
+        S.INFORMATION_REQUESTED: VERIFY,
+        S.VERIFIED: VERIFY,
+        S.REJECTED: VERIFY,
+        S.WITHDRAWN: BY_CONSUMER,
+    },
+    S.VERIFIED: {
+        S.REPLACEMENT_APPROVED: APPROVE,
+        S.WITHDRAWN: BY_CONSUMER,
+    },
+    S.REPLACEMENT_APPROVED: {
+        S.REPLACEMENT_SHIPPED: SHIP,
+        S.WITHDRAWN: BY_CONSUMER,
+    },
+    S.REPLACEMENT_SHIPPED: {
+        S.DISPOSAL_SUBMITTED: BY_CONSUMER,
+    },
+    S.DISPOSAL_SUBMITTED: {
+        S.DISPOSAL_CONFIRMED: REVIEW_DISPOSAL,
+        # Proof refused: back to waiting for proof, with the reason in the event's note.
+        S.REPLACEMENT_SHIPPED: REVIEW_DISPOSAL,
+    },
+    S.DISPOSAL_CONFIRMED: {
+        S.CLOSED: CLOSE,
+    },
+    S.CLOSED: {},
+    S.REJECTED: {},
+    S.WITHDRAWN: {},
+}
+
+# Steps whose event note is shown to the consumer and must say something.
+NOTE_REQUIRED = {
+    (S.SUBMITTED, S.INFORMATION_REQUESTED),
+    (S.RESUBMITTED, S.INFORMATION_REQUESTED),
+    (S.SUBMITTED, S.REJECTED),
+    (S.INFORMATION_REQUESTED, S.REJECTED),
+    (S.RESUBMITTED, S.REJECTED),
+    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_SHIPPED),
+}
+
+
+class TransitionRefused(Exception):
+    """A transition that may not happen; `message` is fit to show the person who asked."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def allowed_next_statuses(*, claim: Claim, actor: Actor) -> list[str]:
+    """The statuses `actor` may move `claim` to now, in the order of the table."""
+    return [
+        status for status, who in TRANSITIONS[claim.status].items() if _may(actor=actor, who=who)
+    ]
+
+
+def _may(*, actor: Actor, who: str) -> bool:
+    if actor.kind == "system":
+        return True
+    if who == BY_CONSUMER:
+        return actor.kind == "consumer"
+    return actor.kind == "staff" and actor.user is not None and actor.user.has_perm(who)
+
+
+@transaction.atomic
+def claim_transition(
+    *,
+    claim_id: int,
+    to_status: str,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Claim:
+    """Move a claim to `to_status`, or raise TransitionRefused and change nothing.
+
+    `expected_version` is the version the asker saw; if the claim changed since, the transition
+    is refused rather than applied on top of a change the asker did not see.
+    """
+    claim = Claim.objects.select_for_update().get(pk=claim_id)
+    if expected_version is not None and claim.version != expected_version:
+        raise TransitionRefused(
+            _("This claim was changed by someone else meanwhile. Reload it and try again.")
+        )
+    allowed = TRANSITIONS[claim.status]
+    if to_status not in allowed:
+        raise TransitionRefused(
+            _("A claim that is “%(current)s” cannot become “%(target)s”.")
+            % {"current": S(claim.status).label, "target": S(to_status).label}
+        )
+    if not _may(actor=actor, who=allowed[to_status]):
+        raise TransitionRefused(_("You are not allowed to make this change."))
+    note = note.strip()
+    if (claim.status, to_status) in NOTE_REQUIRED and not note:
+        raise TransitionRefused(_("Please give a reason: the consumer will read it."))
+
+    ClaimEvent.objects.create(
+        claim=claim,
+        actor=actor.user,
+        actor_kind=actor.kind,
+        from_status=claim.status,
+        to_status=to_status,
+        note=note,
+    )
+    claim.status = to_status
+    claim.version += 1
+    claim.save(update_fields=["status", "version", "updated_at"])
+    return claim

@@ -1,0 +1,211 @@
+"""Consumer forms: shape checks only; the services decide what is in scope."""
+
+import re
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Fieldset, Layout, Submit
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from recallcases.claims.addresses import (
+    CANADIAN_PROVINCES,
+    REGIONS,
+    US_STATES,
+    AddressError,
+    normalise_postal_code,
+)
+from recallcases.claims.models import Language
+from recallcases.claims.photo_pipeline import PhotoRejected, process_photo
+from recallcases.recalls.models import Country
+
+SERIAL_HELP = _(
+    "16 characters, on the underside of the speaker after “SN”. Careful with look-alikes: "
+    "1, L and I; 2 and Z; 0 and O."
+)
+_PHONE_DIGITS = re.compile(r"\d")
+_AMAZON_ORDER = re.compile(r"^\d{3}-\d{7}-\d{7}$")
+
+
+class PhotoField(forms.FileField):
+    """A photo taken with the phone's camera or chosen from its gallery, re-encoded on upload."""
+
+    widget = forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"})
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return upload
+        try:
+            return process_photo(upload)
+        except PhotoRejected as rejected:
+            raise forms.ValidationError(rejected.message, code=rejected.code) from None
+
+
+class SerialCheckForm(forms.Form):
+    serial = forms.CharField(
+        label=_("Serial number (SN code)"),
+        max_length=80,
+        help_text=SERIAL_HELP,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("check", _("Check my serial number")))
+
+
+def _region_choices():
+    return [
+        ("", _("Choose…")),
+        (_("United States"), US_STATES),
+        (_("Canada"), CANADIAN_PROVINCES),
+    ]
+
+
+class ClaimForm(forms.Form):
+    serial = forms.CharField(
+        label=_("Serial number (SN code)"), max_length=80, help_text=SERIAL_HELP
+    )
+    product = forms.ModelChoiceField(queryset=None, label=_("Your speaker"), empty_label=None)
+    name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(
+        label=_("Email"), help_text=_("We send every update of your claim to this address.")
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=40)
+    address_line1 = forms.CharField(label=_("Street address"), max_length=200)
+    address_line2 = forms.CharField(
+        label=_("Apartment, suite, unit (optional)"), max_length=200, required=False
+    )
+    city = forms.CharField(label=_("City"), max_length=100)
+    country = forms.ChoiceField(label=_("Country"), choices=Country.choices)
+    region = forms.ChoiceField(label=_("State or province"), choices=_region_choices)
+    postal_code = forms.CharField(label=_("ZIP or postal code"), max_length=12)
+    language = forms.ChoiceField(label=_("Preferred language for emails"), choices=Language.choices)
+    purchase_date = forms.DateField(
+        label=_("Purchase date (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    order_number = forms.CharField(
+        label=_("Amazon order number (optional)"),
+        required=False,
+        max_length=40,
+        help_text=_("Like 123-1234567-1234567, in your Amazon orders."),
+    )
+    photo = PhotoField(
+        label=_("Photo of the serial number label"),
+        help_text=_("JPEG, PNG, WebP or HEIC, up to 10 MB. The label must be readable."),
+    )
+    consent = forms.BooleanField(
+        label=_(
+            "I have read the privacy notice and agree that my details are used for this recall."
+        )
+    )
+
+    def __init__(self, *args, recall, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.recall = recall
+        self.fields["product"].queryset = recall.products.all()
+        self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.model})"
+        for name, autocomplete in {
+            "name": "name",
+            "email": "email",
+            "phone": "tel",
+            "address_line1": "address-line1",
+            "address_line2": "address-line2",
+            "city": "address-level2",
+            "region": "address-level1",
+            "postal_code": "postal-code",
+            "country": "country",
+        }.items():
+            self.fields[name].widget.attrs["autocomplete"] = autocomplete
+        self.fields["serial"].widget.attrs.update(
+            {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        )
+        self.fields["phone"].widget.input_type = "tel"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Your speaker"), "serial", "product", "photo", "purchase_date", "order_number"
+            ),
+            Fieldset(
+                _("Where to send the replacement"),
+                "name",
+                "email",
+                "phone",
+                "address_line1",
+                "address_line2",
+                "city",
+                "country",
+                "region",
+                "postal_code",
+                "language",
+            ),
+            HTML('{% include "consumer/privacy_notice.html" %}'),
+            "consent",
+        )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if not 10 <= len(_PHONE_DIGITS.findall(phone)) <= 15:
+            raise forms.ValidationError(_("Enter a phone number of 10 digits, with its area code."))
+        return phone
+
+    def clean_order_number(self):
+        order = self.cleaned_data["order_number"].strip()
+        if order and not _AMAZON_ORDER.match(order):
+            raise forms.ValidationError(_("An Amazon order number looks like 123-1234567-1234567."))
+        return order
+
+    def clean_purchase_date(self):
+        day = self.cleaned_data["purchase_date"]
+        if day and day > timezone.localdate():
+            raise forms.ValidationError(_("The purchase date cannot be in the future."))
+        return day
+
+    def clean(self):
+        data = super().clean()
+        country, region = data.get("country"), data.get("region")
+        if country and region and region not in REGIONS[country]:
+            self.add_error("region", _("Choose a state or province of the country you chose."))
+            return data
+        if country and "postal_code" in data:
+            try:
+                data["postal_code"] = normalise_postal_code(
+                    country=country, raw=data["postal_code"], region=region or ""
+                )
+            except AddressError as error:
+                self.add_error("postal_code", error.message)
+        return data
+
+
+class StatusUploadForm(forms.Form):
+    """The photo a claim waits for, and when asked for information, a corrected serial."""
+
+    photo = PhotoField(label=_("Photo"), help_text=_("JPEG, PNG, WebP or HEIC, up to 10 MB."))
+    serial = forms.CharField(
+        label=_("Corrected serial number (only if we asked for it)"),
+        max_length=80,
+        required=False,
+        help_text=SERIAL_HELP,
+    )
+    note = forms.CharField(
+        label=_("Message to our team (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, asks_for_serial: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not asks_for_serial:
+            del self.fields["serial"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from recallcases.consumer import views
+
+app_name = "consumer"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("status/<str:token>/", views.claim_status, name="claim_status"),
+    path("<slug:slug>/", views.recall_detail, name="recall"),
+    path("<slug:slug>/check/", views.serial_check, name="serial_check"),
+    path("<slug:slug>/claim/", views.claim_create, name="claim_create"),
+    path("<slug:slug>/claim/received/", views.claim_received, name="claim_received"),
+]

@@ -1,0 +1,243 @@
+"""Public pages: the recall, the serial check, the claim form and the private status page.
+
+Views are thin: they parse input, call one service or selector, and render or redirect.
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from recallcases.claims.models import ClaimPhoto, ClaimStatus
+from recallcases.claims.selectors import claim_by_access_token
+from recallcases.claims.services import (
+    CONSUMER_UPLOADS,
+    ClaimRefused,
+    ConsumerDetails,
+    claim_consumer_upload,
+    claim_submit,
+)
+from recallcases.claims.timeline import consumer_timeline
+from recallcases.consumer.forms import ClaimForm, SerialCheckForm, StatusUploadForm
+from recallcases.recalls.models import Recall
+from recallcases.recalls.selectors import serial_lookup
+
+# Session keys. The status link's token stays in the session for a short while only, so that the
+# confirmation page can be reloaded; after that, only its hash exists (in the database).
+SUBMITTED_CLAIM = "submitted_claim"
+SUBMITTED_CLAIM_TTL = 3600
+CHECKED_SERIAL = "checked_serial"
+# Claims whose private link this browser opened: their photos may be shown to it.
+OPENED_CLAIMS = "opened_claims"
+
+
+def rate_limited(request, exception=None):
+    return render(request, "consumer/rate_limited.html", status=429)
+
+
+def _over_limit(request, *, group: str, rates: list[str]) -> bool:
+    # Each limit counts every request, so a client over the daily cap stays blocked all day.
+    over = [
+        is_ratelimited(request, group=f"{group}:{rate}", key="ip", rate=rate, increment=True)
+        for rate in rates
+    ]
+    return any(over)
+
+
+def home(request):
+    recalls = list(Recall.objects.open_to_claims())
+    if len(recalls) == 1:
+        return redirect("consumer:recall", slug=recalls[0].slug)
+    return render(request, "consumer/home.html", {"recalls": recalls})
+
+
+def _open_recall(slug: str) -> Recall:
+    return get_object_or_404(
+        Recall.objects.open_to_claims().prefetch_related("products"), slug=slug
+    )
+
+
+def recall_detail(request, slug):
+    recall = _open_recall(slug)
+    return render(
+        request, "consumer/recall_detail.html", {"recall": recall, "form": SerialCheckForm()}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def serial_check(request, slug):
+    recall = _open_recall(slug)
+    # Serials are posted, never put in the address: addresses end up in logs and histories.
+    if request.method == "GET":
+        return render(
+            request, "consumer/serial_check.html", {"recall": recall, "form": SerialCheckForm()}
+        )
+    if _over_limit(
+        request,
+        group="serial-check",
+        rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
+    ):
+        return rate_limited(request)
+    form = SerialCheckForm(request.POST)
+    check = None
+    if form.is_valid():
+        check = serial_lookup(recall=recall, raw_serial=form.cleaned_data["serial"])
+        if check.is_recalled:
+            request.session[CHECKED_SERIAL] = {
+                "recall": recall.slug,
+                "serial": check.serial.value,
+                "product": check.product.pk,
+            }
+    return render(
+        request,
+        "consumer/serial_check.html",
+        {"recall": recall, "form": form, "check": check},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def claim_create(request, slug):
+    recall = _open_recall(slug)
+    if request.method == "POST":
+        if _over_limit(request, group="claim-submit", rates=[settings.CLAIM_SUBMIT_RATE]):
+            return rate_limited(request)
+        form = ClaimForm(request.POST, request.FILES, recall=recall)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                submitted = claim_submit(
+                    recall=recall,
+                    product=data["product"],
+                    serial_as_typed=data["serial"],
+                    details=ConsumerDetails(
+                        **{name: data[name] for name in ConsumerDetails.__dataclass_fields__}
+                    ),
+                    photo=data["photo"],
+                )
+            except ClaimRefused as refused:
+                form.add_error(refused.field, refused.message)
+            else:
+                request.session[SUBMITTED_CLAIM] = {
+                    "recall": recall.slug,
+                    "reference": submitted.claim.reference,
+                    "token": submitted.access_token,
+                    "at": time.time(),
+                }
+                request.session.pop(CHECKED_SERIAL, None)
+                _remember_opened(request, submitted.claim.pk)
+                return redirect("consumer:claim_received", slug=recall.slug)
+    else:
+        form = ClaimForm(recall=recall, initial=_claim_initial(request, recall))
+    return render(request, "consumer/claim_form.html", {"recall": recall, "form": form})
+
+
+def _claim_initial(request, recall) -> dict:
+    initial = {"language": "fr-ca" if get_language().startswith("fr") else "en"}
+    checked = request.session.get(CHECKED_SERIAL)
+    if checked and checked.get("recall") == recall.slug:
+        initial.update(serial=checked["serial"], product=checked["product"])
+    return initial
+
+
+def _remember_opened(request, claim_id: int) -> None:
+    opened = [pk for pk in request.session.get(OPENED_CLAIMS, []) if pk != claim_id]
+    request.session[OPENED_CLAIMS] = [*opened, claim_id][-20:]
+
+
+@never_cache
+def claim_received(request, slug):
+    recall = _open_recall(slug)
+    submitted = request.session.get(SUBMITTED_CLAIM)
+    if not submitted or submitted.get("recall") != recall.slug:
+        return redirect("consumer:recall", slug=recall.slug)
+    if time.time() - submitted["at"] > SUBMITTED_CLAIM_TTL:
+        request.session.pop(SUBMITTED_CLAIM)
+        return redirect("consumer:recall", slug=recall.slug)
+    status_url = request.build_absolute_uri(
+        reverse("consumer:claim_status", kwargs={"token": submitted["token"]})
+    )
+    return render(
+        request,
+        "consumer/claim_received.html",
+        {"recall": recall, "reference": submitted["reference"], "status_url": status_url},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def claim_status(request, token):
+    claim = claim_by_access_token(token=token)
+    if claim is None:
+        raise Http404
+    _remember_opened(request, claim.pk)
+    upload_form = None
+    if claim.status in CONSUMER_UPLOADS:
+        asks_for_serial = claim.status == ClaimStatus.INFORMATION_REQUESTED
+        if request.method == "POST":
+            upload_form = StatusUploadForm(
+                request.POST, request.FILES, asks_for_serial=asks_for_serial
+            )
+            if upload_form.is_valid():
+                data = upload_form.cleaned_data
+                try:
+                    claim_consumer_upload(
+                        claim=claim,
+                        photo=data["photo"],
+                        corrected_serial=data.get("serial", ""),
+                        note=data["note"],
+                        expected_version=data["version"],
+                    )
+                except ClaimRefused as refused:
+                    upload_form.add_error(
+                        refused.field if refused.field in upload_form.fields else None,
+                        refused.message,
+                    )
+                else:
+                    messages.success(request, _("Thank you. We received your photo."))
+                    return redirect(request.path)
+        else:
+            upload_form = StatusUploadForm(
+                asks_for_serial=asks_for_serial, initial={"version": claim.version}
+            )
+    elif request.method == "POST":
+        messages.info(request, _("This claim is not waiting for anything from you."))
+        return redirect(request.path)
+    return render(
+        request,
+        "consumer/claim_status.html",
+        {
+            "claim": claim,
+            "recall": claim.recall,
+            "timeline": consumer_timeline(claim),
+            "upload_form": upload_form,
+        },
+    )
+
+
+@never_cache
+def claim_photo(request, photo_id, variant):
+    """A claim photo, to staff allowed to see claims or to the browser that opened its link."""
+    if variant not in ("image", "thumbnail"):
+        raise Http404
+    photo = get_object_or_404(
+        ClaimPhoto.objects.only("claim_id", "image", "thumbnail"), pk=photo_id
+    )
+    allowed = request.user.has_perm("claims.view_claim") or photo.claim_id in request.session.get(
+        OPENED_CLAIMS, []
+    )
+    if not allowed:
+        raise Http404
+    file = photo.thumbnail if variant == "thumbnail" else photo.image
+    response = FileResponse(file.open("rb"), content_type="image/jpeg")
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from recallcases.recalls.models import Product, Recall, RegistryEntry
+
+
+class ProductInline(admin.StackedInline):
+    model = Product
+    extra = 0
+
+
+@admin.register(Recall)
+class RecallAdmin(admin.ModelAdmin):
+    list_display = ["title_en", "slug", "announced_on", "units_affected", "is_open"]
+    list_filter = ["is_open"]
+    search_fields = ["title_en", "slug", "company"]
+    inlines = [ProductInline]
+
+
+@admin.register(RegistryEntry)
+class RegistryEntryAdmin(admin.ModelAdmin):
+    """The registry is changed by imports (registry_import); here it is read and searched."""
+
+    list_display = ["__str__", "product", "recall", "size", "is_demo"]
+    list_filter = ["recall", "product", "is_demo"]
+    search_fields = ["prefix"]
+    list_select_related = ["product", "recall"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

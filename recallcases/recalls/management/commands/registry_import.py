@@ -1,0 +1,36 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from recallcases.recalls.models import Recall
+from recallcases.recalls.services import RegistryRowError, registry_import_csv
+
+
+class Command(BaseCommand):
+    help = (
+        "Add serials and ranges to a recall's serial registry from a CSV file with the columns "
+        "model,first_serial,last_serial (last_serial empty for a single serial)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("recall", help="The recall's slug.")
+        parser.add_argument("csv_file", help="Path of the CSV file (UTF-8).")
+        parser.add_argument("--demo", action="store_true", help="Mark the entries as demo data.")
+
+    def handle(self, *args, recall, csv_file, demo, **options):
+        try:
+            target = Recall.objects.get(slug=recall)
+        except Recall.DoesNotExist:
+            raise CommandError(f"No recall with the slug {recall!r}.") from None
+        try:
+            with open(csv_file, newline="", encoding="utf-8-sig") as file:
+                report = registry_import_csv(recall=target, file=file, is_demo=demo)
+        except (OSError, UnicodeDecodeError, RegistryRowError) as error:
+            raise CommandError(f"Nothing imported: {error}") from None
+        for line, reason in report.invalid:
+            self.stderr.write(f"line {line}: invalid: {reason}")
+        for line, text in report.duplicates:
+            self.stderr.write(f"line {line}: already in the registry: {text}")
+        self.stdout.write(
+            f"{report.rows} rows read: {report.entries_added} entries added "
+            f"({report.units_added} serials), {len(report.duplicates)} duplicates, "
+            f"{len(report.invalid)} invalid."
+        )

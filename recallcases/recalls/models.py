@@ -1,0 +1,177 @@
+"""Recalls, their products and their serial registries. This app knows nothing of claims."""
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Remedy(models.TextChoices):
+    """What a consumer can get for a recalled unit."""
+
+    REPLACEMENT = "replacement", _("Free replacement")
+    REFUND = "refund", _("Refund")
+    GIFT_CARD = "gift_card", _("Gift card")
+    VOUCHER = "voucher", _("Voucher")
+
+
+class Country(models.TextChoices):
+    US = "US", _("United States")
+    CA = "CA", _("Canada")
+
+
+class BilingualText:
+    """Reads the English or French (Canada) column of a field for the active language."""
+
+    def localized(self, field: str) -> str:
+        french = (get_language() or "en").lower().startswith("fr")
+        text = getattr(self, f"{field}_fr") if french else ""
+        return text or getattr(self, f"{field}_en")
+
+
+class RecallQuerySet(models.QuerySet):
+    def open_to_claims(self):
+        return self.filter(is_open=True)
+
+
+class Recall(BilingualText, models.Model):
+    """One recall campaign: its products, serial registry, remedy, instructions and regulators."""
+
+    slug = models.SlugField(unique=True, help_text="Part of the recall's public address.")
+    title_en = models.CharField(max_length=200)
+    title_fr = models.CharField(max_length=200, blank=True)
+    company = models.CharField(max_length=200, help_text="Importer or manufacturer.")
+    announced_on = models.DateField()
+    is_open = models.BooleanField(
+        default=True, help_text="Whether consumers can check serials and file claims."
+    )
+    units_affected = models.PositiveIntegerField(help_text="Units affected, all countries.")
+    units_affected_canada = models.PositiveIntegerField(default=0)
+    countries = models.JSONField(default=list, help_text='Where it was sold, e.g. ["US", "CA"].')
+    remedies = models.JSONField(default=list, help_text='Remedies offered, e.g. ["replacement"].')
+    sold_at_en = models.TextField(blank=True)
+    sold_at_fr = models.TextField(blank=True)
+    hazard_en = models.TextField()
+    hazard_fr = models.TextField(blank=True)
+    incidents_en = models.TextField(blank=True, help_text="Incidents reported at announcement.")
+    incidents_fr = models.TextField(blank=True)
+    remedy_en = models.TextField(help_text="The remedy in plain language.")
+    remedy_fr = models.TextField(blank=True)
+    what_to_do_en = models.TextField(help_text="What the consumer must do now, one step a line.")
+    what_to_do_fr = models.TextField(blank=True)
+    disposal_en = models.TextField(help_text="How to dispose of the recalled unit safely.")
+    disposal_fr = models.TextField(blank=True)
+    serial_location_en = models.TextField(help_text="Where the serial number is on the unit.")
+    serial_location_fr = models.TextField(blank=True)
+    support_phone = models.CharField(max_length=40, blank=True)
+    support_hours_en = models.CharField(max_length=200, blank=True)
+    support_hours_fr = models.CharField(max_length=200, blank=True)
+    support_email = models.EmailField(blank=True)
+    regulator_references = models.JSONField(
+        default=dict, blank=True, help_text='e.g. {"CPSC": "25-XXX", "Health Canada": "RA-XXXXX"}'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RecallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-announced_on", "slug"]
+
+    def __str__(self):
+        return self.title_en
+
+    # The texts in the active language, for templates.
+    title = property(lambda self: self.localized("title"))
+    sold_at = property(lambda self: self.localized("sold_at"))
+    hazard = property(lambda self: self.localized("hazard"))
+    incidents = property(lambda self: self.localized("incidents"))
+    remedy = property(lambda self: self.localized("remedy"))
+    disposal = property(lambda self: self.localized("disposal"))
+    serial_location = property(lambda self: self.localized("serial_location"))
+    support_hours = property(lambda self: self.localized("support_hours"))
+
+    @property
+    def what_to_do(self) -> list[str]:
+        """What the consumer must do now, one step an item."""
+        return [line.strip() for line in self.localized("what_to_do").splitlines() if line.strip()]
+
+
+class Product(BilingualText, models.Model):
+    """A recalled product: one model with its model numbers and the shape of its serials."""
+
+    recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="products")
+    name_en = models.CharField(max_length=200)
+    name_fr = models.CharField(max_length=200, blank=True)
+    model = models.CharField(max_length=40, help_text="e.g. A3102")
+    model_numbers = models.JSONField(default=list, help_text='e.g. ["A3102016"]')
+    serial_length = models.PositiveSmallIntegerField(
+        default=16, help_text="A serial of another length is not affected."
+    )
+    serial_excluded_letters = models.CharField(
+        max_length=10,
+        blank=True,
+        default="OI",
+        help_text="Letters never used in serials; O and I are read as 0 and 1.",
+    )
+
+    class Meta:
+        ordering = ["recall", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["recall", "model"], name="unique_model_per_recall")
+        ]
+
+    def __str__(self):
+        return f"{self.name_en} ({self.model})"
+
+    name = property(lambda self: self.localized("name"))
+
+
+class RegistryEntry(models.Model):
+    """Serials in scope of a recall: one serial, or a range whose serials differ in their digits.
+
+    A serial splits into a prefix (up to its trailing digits) and a number (the trailing digits):
+    ACCJRU1D16400841 is prefix ACCJRU1D, number 16400841 over 8 digits. A range is stored as its
+    prefix and first and last number, so a lookup is one indexed query, whatever the registry size.
+    """
+
+    recall = models.ForeignKey(Recall, on_delete=models.CASCADE, related_name="registry")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="registry")
+    prefix = models.CharField(max_length=40)
+    digits = models.PositiveSmallIntegerField(help_text="Length of the numeric tail.")
+    first_number = models.BigIntegerField()
+    last_number = models.BigIntegerField()
+    is_demo = models.BooleanField(default=False, help_text="Generated demo data, not real serials.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "registry entries"
+        indexes = [
+            models.Index(
+                fields=["recall", "prefix", "digits", "first_number"], name="registry_lookup"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(first_number__lte=models.F("last_number")),
+                name="registry_range_ordered",
+            )
+        ]
+
+    def __str__(self):
+        if self.first_number == self.last_number:
+            return self.first_serial
+        return f"{self.first_serial} – {self.last_serial}"
+
+    def _serial(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.digits}d}" if self.digits else self.prefix
+
+    @property
+    def first_serial(self) -> str:
+        return self._serial(self.first_number)
+
+    @property
+    def last_serial(self) -> str:
+        return self._serial(self.last_number)
+
+    @property
+    def size(self) -> int:
+        return self.last_number - self.first_number + 1

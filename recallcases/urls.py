@@ -1,0 +1,19 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from recallcases.consumer import views as consumer_views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # Photos are never at a public address: this view checks who asks for each one.
+    path(
+        "photos/<uuid:photo_id>/<str:variant>/",
+        consumer_views.claim_photo,
+        name="claim_photo",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+# Consumer pages carry their language in the address (/en/..., /fr-ca/...), so a link in an email
+# opens in the language the consumer chose.
+urlpatterns += i18n_patterns(path("", include("recallcases.consumer.urls")))

@@ -1,0 +1,24 @@
+// recallcases: progressive enhancements only; every page works without JavaScript.
+(function () {
+  "use strict";
+  // A second click on a submit button while the first upload is still sending would file the
+  // form twice: disable the buttons once the form is on its way.
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("[type=submit]").forEach(function (button) {
+        button.disabled = true;
+        if (button.dataset.sending) { button.textContent = button.dataset.sending; }
+      });
+    });
+  });
+  // Copy the private status link.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var target = document.getElementById(button.dataset.copy);
+      if (target && navigator.clipboard) {
+        navigator.clipboard.writeText(target.textContent.trim());
+        button.textContent = button.dataset.copied || button.textContent;
+      }
+    });
+  });
+})();

@@ -1,0 +1,52 @@
+"""Fixtures shared by the whole suite."""
+
+import os
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from recallcases.recalls.demo import demo_recall_load
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def require(available: bool, what: str) -> None:
+    """Skip a test whose service is missing on a developer's machine; fail it in CI."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} is not available here")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Rate-limit counters live in the cache: each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def postgres():
+    require(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL", "")
+    require(bool(url), "Redis (set REDIS_URL)")
+    return url
+
+
+@pytest.fixture
+def recall(db):
+    """The speaker recall of the brief, with its demo serial registry."""
+    return demo_recall_load()
+
+
+@pytest.fixture
+def speaker(recall):
+    """The Soundcore speaker (A3102): its demo serials are A3102DMX10000001 to ...0500."""
+    return recall.products.get(model="A3102")
