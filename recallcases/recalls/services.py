@@ -154,12 +154,26 @@ def registry_import_csv(*, recall: Recall, file: TextIO, is_demo: bool = False):
 
 @transaction.atomic
 def recall_load(*, data: dict) -> Recall:
-    """Create or update a recall and its products from a dict (see recalls/data/*.json)."""
+    """Create or update a recall and its products from a dict (see recalls/data/*.json).
+
+    Every field is validated before anything is saved; raises ValidationError or KeyError.
+    """
     fields = dict(data["recall"])
-    recall, _ = Recall.objects.update_or_create(slug=fields.pop("slug"), defaults=fields)
-    for product in data["products"]:
-        product = dict(product)
-        Product.objects.update_or_create(
-            recall=recall, model=product.pop("model"), defaults=product
+    slug = fields.pop("slug")
+    recall = Recall.objects.filter(slug=slug).first() or Recall(slug=slug)
+    _assign_and_save(recall, fields)
+    for product_fields in data["products"]:
+        product_fields = dict(product_fields)
+        model = product_fields.pop("model")
+        product = Product.objects.filter(recall=recall, model=model).first() or Product(
+            recall=recall, model=model
         )
+        _assign_and_save(product, product_fields)
     return recall
+
+
+def _assign_and_save(instance, fields: dict) -> None:
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()

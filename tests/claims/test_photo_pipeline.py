@@ -686,7 +686,7 @@ def test_process_photo_needs_no_django_settings():
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "no_such_settings_module"}
 
     # when
-    result = subprocess.run(  # noqa: S603 - runs this interpreter on the constant script above
+    result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=REPO_ROOT,
         env=environment,

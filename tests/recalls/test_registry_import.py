@@ -79,3 +79,31 @@ def test_registry_import_wrong_header_imports_nothing(recall, run_import):
 def test_registry_import_unknown_recall_refused(recall, write_csv):
     with pytest.raises(CommandError, match="No recall"):
         call_command("registry_import", "no-such-recall", write_csv(CSV))
+
+
+def test_recall_load_command_is_idempotent(db, tmp_path):
+    import json
+
+    from recallcases.recalls.demo import DEMO_RECALL_FILE
+    from recallcases.recalls.models import Product, Recall
+
+    data = json.loads(DEMO_RECALL_FILE.read_text(encoding="utf-8"))
+    data["recall"]["units_affected"] = 70000
+    path = tmp_path / "recall.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = io.StringIO()
+    call_command("recall_load", str(path), stdout=out)
+    call_command("recall_load", str(path), stdout=out)
+    assert Recall.objects.get().units_affected == 70000
+    assert Product.objects.count() == 2
+    assert "Recall anker-speakers-2024: 2 products." in out.getvalue()
+
+
+def test_recall_load_command_bad_file_loads_nothing(db, tmp_path):
+    from recallcases.recalls.models import Recall
+
+    path = tmp_path / "recall.json"
+    path.write_text('{"recall": {"slug": "x"}}', encoding="utf-8")
+    with pytest.raises(CommandError, match="Nothing loaded"):
+        call_command("recall_load", str(path))
+    assert not Recall.objects.exists()
