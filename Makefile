@@ -27,6 +27,7 @@ install: $(VENV)/.installed ## Create .venv and install the pinned requirements
 
 run: export DEBUG ?= true
 run: install ## Set up (migrate, demo recall and login) and serve on http://127.0.0.1:8000
+	$(PY) bin/ensure-database
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	@if [ -n "$${REDIS_URL:-}" ]; then echo "  Using Redis at $$REDIS_URL"; \

@@ -172,7 +172,7 @@ if AWS_STORAGE_BUCKET_NAME:
 else:
     PRIVATE_STORAGE = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
     }
 STORAGES = {
     "default": PRIVATE_STORAGE,

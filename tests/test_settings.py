@@ -50,3 +50,25 @@ def test_production_check_deploy_reports_nothing():
 def test_development_defaults_need_nothing_configured():
     result = manage("check", DEBUG="true")
     assert result.returncode == 0, result.stderr
+
+
+def test_photos_go_to_s3_when_a_bucket_is_configured():
+    code = (
+        "from django.core.files.storage import storages; s = storages['default']; "
+        "print(type(s).__name__, s.bucket_name, s.default_acl, s.querystring_auth)"
+    )
+    bucket = {"AWS_STORAGE_BUCKET_NAME": "recall-photos"}
+    result = manage("shell", "--no-imports", "-c", code, **PRODUCTION, **bucket)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["S3Storage", "recall-photos", "private", "True"]
+
+
+def test_photos_stay_on_local_disk_outside_static_by_default():
+    code = (
+        "from django.core.files.storage import storages; s = storages['default']; "
+        "print(type(s).__name__, s.location)"
+    )
+    result = manage("shell", "--no-imports", "-c", code, DEBUG="true")
+    kind, location = result.stdout.split()
+    assert kind == "FileSystemStorage"
+    assert location == str(ROOT / "var" / "private-media")

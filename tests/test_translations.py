@@ -39,20 +39,19 @@ def test_french_catalogue_has_nothing_untranslated_or_fuzzy(gettext_tools, tmp_p
 def test_french_catalogue_covers_every_marked_string(
     gettext_tools, tmp_path, settings, monkeypatch
 ):
-    # given: the committed catalogue, refreshed from the code into a scratch copy
-    scratch = tmp_path / "locale"
-    shutil.copytree(ROOT / "locale", scratch)
-    settings.LOCALE_PATHS = [scratch]
-    monkeypatch.chdir(ROOT)
-    call_command(
-        "makemessages",
-        locale=["fr_CA"],
-        no_obsolete=True,
-        ignore_patterns=[".venv/*", "var/*", "static/vendor/*", "bench/*", "tests/*"],
-        verbosity=0,
-    )
+    # given: a scratch copy of the code and the committed catalogue (makemessages writes into the
+    # locale folder of the directory it runs in, so it must not run in the repository itself)
+    scratch = tmp_path / "tree"
+    for folder in ("recallcases", "templates", "locale"):
+        skip = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(ROOT / folder, scratch / folder, ignore=skip)
+    settings.LOCALE_PATHS = [scratch / "locale"]
+    monkeypatch.chdir(scratch)
+    # when: the catalogue is refreshed from the code
+    call_command("makemessages", locale=["fr_CA"], no_obsolete=True, verbosity=0)
     # then: every string in the code has a French translation
-    statistics = msgfmt(scratch / "fr_CA" / "LC_MESSAGES" / "django.po", tmp_path / "new.mo")
+    po = scratch / "locale" / "fr_CA" / "LC_MESSAGES" / "django.po"
+    statistics = msgfmt(po, tmp_path / "new.mo")
     assert "fuzzy" not in statistics and "untranslated" not in statistics, (
         f"{statistics} Run `make messages` and translate the new strings."
     )

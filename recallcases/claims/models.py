@@ -23,7 +23,7 @@ class ClaimStatus(models.TextChoices):
     # Your replacement is on its way.
     REPLACEMENT_SHIPPED = "replacement_shipped", _("Replacement shipped")
     # You sent proof that the recalled unit is out of use; we will check it.
-    DISPOSAL_SUBMITTED = "disposal_submitted", _("Disposal proof received")
+    DISPOSAL_SUBMITTED = "disposal_submitted", _("Proof of disposal received")
     # Your proof of disposal is accepted.
     DISPOSAL_CONFIRMED = "disposal_confirmed", _("Disposal confirmed")
     # Nothing more to do.
@@ -39,8 +39,9 @@ RELEASED_STATUSES = (ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN)
 
 
 class Language(models.TextChoices):
-    ENGLISH = "en", _("English")
-    FRENCH = "fr-ca", _("French")
+    # Each language in its own words, as language pickers show them.
+    ENGLISH = "en", "English"
+    FRENCH = "fr-ca", "Français"
 
 
 class Claim(models.Model):

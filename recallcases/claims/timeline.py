@@ -35,7 +35,9 @@ _POSITION = {
 # What the consumer should know or do now.
 NEXT = {
     S.SUBMITTED: _("We are checking your claim. We will email you when it is verified."),
-    S.INFORMATION_REQUESTED: _("We need something from you before we can go on: see below."),
+    S.INFORMATION_REQUESTED: _(
+        "We need more information from you before we can go on. Our message is below."
+    ),
     S.RESUBMITTED: _("Thank you. We are checking what you sent."),
     S.VERIFIED: _("Your claim is verified. Your free replacement will be approved shortly."),
     S.REPLACEMENT_APPROVED: _("Your free replacement is approved and will ship soon."),

@@ -95,7 +95,7 @@ class ClaimForm(forms.Form):
         label=_("Amazon order number (optional)"),
         required=False,
         max_length=40,
-        help_text=_("Like 123-1234567-1234567, in your Amazon orders."),
+        help_text=_("For example 123-1234567-1234567. You can find it in your Amazon orders."),
     )
     photo = PhotoField(
         label=_("Photo of the serial number label"),
@@ -173,7 +173,7 @@ class ClaimForm(forms.Form):
         data = super().clean()
         country, region = data.get("country"), data.get("region")
         if country and region and region not in REGIONS[country]:
-            self.add_error("region", _("Choose a state or province of the country you chose."))
+            self.add_error("region", _("Choose a state or province in the country you selected."))
             return data
         if country and "postal_code" in data:
             try:

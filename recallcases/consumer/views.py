@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -129,6 +130,7 @@ def claim_create(request, slug):
                     "recall": recall.slug,
                     "reference": submitted.claim.reference,
                     "token": submitted.access_token,
+                    "language": submitted.claim.language,
                     "at": time.time(),
                 }
                 request.session.pop(CHECKED_SERIAL, None)
@@ -161,9 +163,10 @@ def claim_received(request, slug):
     if time.time() - submitted["at"] > SUBMITTED_CLAIM_TTL:
         request.session.pop(SUBMITTED_CLAIM)
         return redirect("consumer:recall", slug=recall.slug)
-    status_url = request.build_absolute_uri(
-        reverse("consumer:claim_status", kwargs={"token": submitted["token"]})
-    )
+    # The private link opens in the language the consumer chose for the claim.
+    with translation.override(submitted["language"]):
+        status_path = reverse("consumer:claim_status", kwargs={"token": submitted["token"]})
+    status_url = request.build_absolute_uri(status_path)
     return render(
         request,
         "consumer/claim_received.html",

@@ -278,6 +278,9 @@ def test_photo_served_only_to_whom_may_see_it(client, recall, speaker):
     from django.test import Client
 
     assert Client().get(url).status_code == 404
+    # and nothing serves the stored file at an address of its own
+    assert Client().get("/" + photo.image.name).status_code == 404
+    assert Client().get("/media/" + photo.image.name).status_code == 404
     # staff without the right to see claims do not; staff with it do
     stranger_staff = Client()
     stranger_staff.force_login(staff_user())
@@ -338,3 +341,28 @@ def test_claim_form_photo_is_reencoded_without_gps(client, recall, speaker):
     stored = ClaimPhoto.objects.get().image.open("rb").read()
     assert b"Exif" not in stored and b"GPS" not in stored
     assert stored != jpeg_bytes()
+
+
+def test_status_page_queries_do_not_grow_with_the_claims_history(client, recall, speaker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from recallcases.claims.models import ClaimEvent
+
+    def queries_for(token):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/en/status/{token}/").status_code == 200
+        return len(captured)
+
+    _, short_token = claim_with_link(product=speaker)
+    long, long_token = claim_with_link(product=speaker)
+    for _ in range(20):
+        ClaimEvent.objects.create(claim=long, actor_kind="system", to_status=long.status)
+    queries_for(short_token)  # the session exists from here on
+    assert queries_for(long_token) == queries_for(short_token)
+
+
+def test_status_link_opens_in_the_language_chosen_for_the_claim(client, recall, speaker):
+    response = file_claim(client, speaker, language="fr-ca")
+    page = client.get(response.url).content.decode()
+    assert re.search(r'id="status-link">http://testserver/fr-ca/status/', page)
