@@ -38,6 +38,7 @@ run: install ## Set up (migrate, demo recall and login) and serve on http://127.
 test: install ## Lint, check migrations and translations, run the whole test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) bin/ensure-database
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
