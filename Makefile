@@ -30,9 +30,11 @@ run: install ## Set up (migrate, demo recall and login) and serve on http://127.
 	$(PY) bin/ensure-database
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
-	@if [ -n "$${REDIS_URL:-}" ]; then echo "  Using Redis at $$REDIS_URL"; \
+	@# The URLs may hold passwords: name the services, never print the URLs.
+	@if [ -n "$${REDIS_URL:-}" ]; then echo "  Cache and task broker: Redis (REDIS_URL)."; \
 	  else echo "  No REDIS_URL: local-memory cache and in-process tasks."; fi
-	@echo "  Database: $${DATABASE_URL:-SQLite (var/db.sqlite3)}"
+	@if [ -n "$${DATABASE_URL:-}" ]; then echo "  Database: $${DATABASE_URL%%:*} (DATABASE_URL)."; \
+	  else echo "  Database: SQLite (var/db.sqlite3)."; fi
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install ## Lint, check migrations and translations, run the whole test suite

@@ -231,6 +231,9 @@ CLAIM_SUBMIT_RATE = env.str("CLAIM_SUBMIT_RATE", default="20/h")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 RATELIMIT_IP_META_KEY = "recallcases.consumer.client_address.client_address"
 RATELIMIT_VIEW = "recallcases.consumer.views.rate_limited"
+# When the cache (Redis) is away, consumers can still check serials and file claims: a recall
+# must not stop answering because its rate limiter did. The outage is logged by django-redis.
+RATELIMIT_FAIL_OPEN = True
 
 # Security. Behind TLS in production; every setting below can be relaxed by environment.
 SECURE_PROXY_SSL_HEADER = (

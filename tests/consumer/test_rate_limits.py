@@ -71,3 +71,22 @@ def test_claim_form_submissions_limited(client, recall, settings):
     settings.CLAIM_SUBMIT_RATE = "3/h"
     statuses = [client.post("/en/anker-speakers-2024/claim/", {}).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_serial_check_still_answers_when_redis_is_down(client, recall, settings):
+    # given: the Redis cache configured as in production, but nothing listens on its port
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+    # when / then: the consumer still gets an answer (the limit fails open, and is logged)
+    response = check(client)
+    assert response.status_code == 200
+    assert "Yes, this speaker is recalled." in response.content.decode()
