@@ -2,6 +2,8 @@
 
 import os
 
+from recallcases.consumer.log_filters import redacting_logging_config
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
@@ -16,19 +18,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = "-"
 errorlog = "-"
 # Access lines go through the same filter as Django's logs: status links carry a secret token.
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "recallcases.consumer.log_filters.RedactStatusTokens"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["redact_tokens"],
-            "stream": "ext://sys.stdout",
-        }
-    },
-    "loggers": {
-        "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+logconfig_dict = redacting_logging_config(
+    level=os.environ.get("LOG_LEVEL", "INFO"),
+    loggers=["gunicorn.error", "gunicorn.access"],
+    stream="ext://sys.stdout",
+)

@@ -12,6 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from recallcases.consumer.log_filters import redacting_logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -264,18 +266,6 @@ SECURE_CSP = {
 }
 
 # Logging: to stderr. Private status links carry a secret token; the filter keeps it out of logs.
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "recallcases.consumer.log_filters.RedactStatusTokens"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["redact_tokens"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+LOGGING = redacting_logging_config(
+    level=env.str("LOG_LEVEL", default="INFO"), loggers=["django.server"]
+)
