@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "recallcases.recalls",
     "recallcases.claims",
     "recallcases.consumer",
+    "recallcases.workspace",
 ]
 
 MIDDLEWARE = [

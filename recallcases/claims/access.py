@@ -14,6 +14,11 @@ def new_reference() -> str:
     return f"{chars[:4]}-{chars[4:]}"
 
 
+def new_disposal_code() -> str:
+    """A random code the consumer writes on the recalled unit before photographing it."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
 def normalise_reference(raw: str) -> str:
     """The reference as stored, from what someone typed or read out (case, spaces, dash)."""
     chars = "".join(ch for ch in (raw or "").upper() if ch.isalnum())

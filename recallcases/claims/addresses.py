@@ -73,3 +73,9 @@ def normalise_postal_code(*, country: str, raw: str, region: str = "") -> str:
             raise AddressError(_("This postal code is not in the province you chose."))
         return f"{match.group(1)} {match.group(2)}"
     raise AddressError(_("We ship replacements to the United States and Canada only."))
+
+
+def address_key(*, line1: str, line2: str, postal_code: str, country: str) -> str:
+    """The address reduced for comparison: case, spaces and punctuation do not count."""
+    text = f"{country} {postal_code} {line1} {line2}".lower()
+    return re.sub(r"[^0-9a-z]+", "", text)[:200]

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.recalls.models import Country, Product, Recall
+from recallcases.claims.access import new_disposal_code
+from recallcases.recalls.models import Country, Product, Recall, Remedy
 
 
 class ClaimStatus(models.TextChoices):
@@ -60,6 +61,10 @@ class Claim(models.Model):
     )
     # Incremented by every transition, so a page acting on an older version can be refused.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # Written on the recalled unit with the date and RECALLED in its disposal photo.
+    disposal_code = models.CharField(
+        max_length=9, unique=True, default=new_disposal_code, editable=False
+    )
 
     serial = models.CharField(max_length=40, help_text="As normalised for the registry.")
     serial_as_typed = models.CharField(max_length=80)
@@ -73,7 +78,11 @@ class Claim(models.Model):
     region = models.CharField(max_length=2, help_text="State or province code.")
     postal_code = models.CharField(max_length=10)
     country = models.CharField(max_length=2, choices=Country.choices)
+    # The address reduced to compare claims: many claims to one address is a signal for reviewers.
+    address_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
+    # A throwaway address (a signal for reviewers), decided when the claim is filed.
+    email_disposable = models.BooleanField(default=False, editable=False)
 
     purchase_date = models.DateField(null=True, blank=True)
     order_number = models.CharField(max_length=40, blank=True)
@@ -96,13 +105,20 @@ class Claim(models.Model):
                 condition=models.Q(status__in=ClaimStatus.values), name="claim_status_known"
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="claim_queue")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="claim_queue"),
+            models.Index(fields=["recall", "serial"], name="claim_serial"),
+            models.Index(fields=["email"], name="claim_email"),
+        ]
         permissions = [
             ("verify_claim", "Can verify or reject claims and ask for information"),
             ("approve_replacement", "Can approve a replacement"),
             ("record_shipment", "Can record a replacement's shipment"),
             ("review_disposal", "Can accept or refuse disposal proof"),
             ("close_claim", "Can close a claim"),
+            ("reopen_claim", "Can reopen a rejected or withdrawn claim"),
+            ("view_claim_photos", "Can see claim photos"),
+            ("view_shipping_details", "Can see consumers' contact and shipping details"),
         ]
 
     def __str__(self):
@@ -139,6 +155,30 @@ class ClaimPhoto(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} of {self.claim}"
+
+
+class Shipment(models.Model):
+    """What fulfilment issued for a claim: the remedy, and how a replacement travels."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="shipments")
+    remedy = models.CharField(max_length=20, choices=Remedy.choices, default=Remedy.REPLACEMENT)
+    carrier = models.CharField(max_length=60)
+    tracking_number = models.CharField(max_length=60)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "tracking_number"], name="unique_tracking_number"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.tracking_number}"
 
 
 class AppendOnlyError(Exception):

@@ -1,7 +1,22 @@
 """Reading claims."""
 
-from recallcases.claims.access import hash_access_token
-from recallcases.claims.models import Claim
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from recallcases.claims.access import hash_access_token, normalise_reference
+from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus
+from recallcases.claims.signals import filter_by_signal, with_signals
+from recallcases.recalls.serials import normalise_serial
+
+# Statuses in which a claim waits for a reviewer.
+REVIEW_STATUSES = (
+    ClaimStatus.SUBMITTED,
+    ClaimStatus.RESUBMITTED,
+    ClaimStatus.DISPOSAL_SUBMITTED,
+)
 
 
 def claim_by_access_token(*, token: str) -> Claim | None:
@@ -11,5 +26,102 @@ def claim_by_access_token(*, token: str) -> Claim | None:
     return (
         Claim.objects.select_related("recall", "product")
         .filter(access_token_hash=hash_access_token(token))
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+    recall_id: int | None = None
+    product_id: int | None = None
+    country: str = ""
+    older_than_days: int | None = None
+    signal: str = ""
+    search: str = ""
+    order: str = "created_at"
+
+
+# What the queue may be sorted by, oldest first by default: the longest-waiting claim comes first.
+QUEUE_ORDERS = {
+    "created_at": ("created_at", "pk"),
+    "-created_at": ("-created_at", "-pk"),
+    "updated_at": ("updated_at", "pk"),
+    "-updated_at": ("-updated_at", "-pk"),
+    "reference": ("reference",),
+}
+
+
+def _search(claims, text: str):
+    text = text.strip()
+    if not text:
+        return claims
+    serial = normalise_serial(text).value
+    return claims.filter(
+        Q(reference=normalise_reference(text))
+        | Q(serial=serial)
+        | Q(email=text.lower())
+        | Q(name__icontains=text)
+    )
+
+
+def claim_queue(*, filters: QueueFilters):
+    """Claims for the staff queue, filtered, with their signals, in one query (plus paging)."""
+    claims = with_signals(
+        Claim.objects.select_related("recall", "product", "registry_product").defer(
+            "access_token_hash"
+        )
+    )
+    claims = _filtered(claims, filters)
+    if filters.status:
+        claims = claims.filter(status=filters.status)
+    return claims.order_by(*QUEUE_ORDERS.get(filters.order, QUEUE_ORDERS["created_at"]))
+
+
+def _filtered(claims, filters: QueueFilters):
+    if filters.recall_id:
+        claims = claims.filter(recall_id=filters.recall_id)
+    if filters.product_id:
+        claims = claims.filter(product_id=filters.product_id)
+    if filters.country:
+        claims = claims.filter(country=filters.country)
+    if filters.older_than_days:
+        claims = claims.filter(
+            created_at__lte=timezone.now() - timedelta(days=filters.older_than_days)
+        )
+    if filters.signal:
+        claims = filter_by_signal(claims, filters.signal)
+    return _search(claims, filters.search)
+
+
+def status_counts(*, filters: QueueFilters) -> dict[str, int]:
+    """How many claims of each status match the filters (all but the status), in one query."""
+    claims = with_signals(Claim.objects.all()) if filters.signal else Claim.objects.all()
+    claims = _filtered(claims, filters)
+    rows = claims.order_by().values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def claim_for_staff(*, reference: str) -> Claim | None:
+    """One claim with what its staff page shows: signals, photos, events, shipments."""
+    return (
+        with_signals(Claim.objects.select_related("recall", "product", "registry_product"))
+        .prefetch_related(
+            Prefetch("events", queryset=ClaimEvent.objects.select_related("actor")),
+            "photos",
+            "shipments",
+        )
+        .filter(reference=normalise_reference(reference))
+        .first()
+    )
+
+
+def next_claim_to_review(*, after: Claim) -> Claim | None:
+    """The longest-waiting claim that needs a reviewer, other than `after`."""
+    return (
+        Claim.objects.filter(status__in=REVIEW_STATUSES)
+        .exclude(pk=after.pk)
+        .order_by("created_at", "pk")
+        .only("reference")
         .first()
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.access import hash_access_token, new_access_token, new_reference
+from recallcases.claims.addresses import address_key
 from recallcases.claims.models import (
     RELEASED_STATUSES,
     Claim,
@@ -21,6 +22,7 @@ from recallcases.claims.models import (
     _photo_name,
 )
 from recallcases.claims.photo_pipeline import ProcessedPhoto
+from recallcases.claims.signals import is_disposable_email
 from recallcases.claims.transitions import CONSUMER, TransitionRefused, claim_transition
 from recallcases.recalls.models import Product, Recall
 from recallcases.recalls.selectors import SerialVerdict, serial_lookup
@@ -161,7 +163,14 @@ def claim_submit(
                 serial_as_typed=serial_as_typed.strip()[:80],
                 consented_at=timezone.now(),
                 privacy_notice_version=PRIVACY_NOTICE_VERSION,
-                **details.__dict__,
+                address_key=address_key(
+                    line1=details.address_line1,
+                    line2=details.address_line2,
+                    postal_code=details.postal_code,
+                    country=details.country,
+                ),
+                email_disposable=is_disposable_email(details.email),
+                **{**details.__dict__, "email": details.email.strip().lower()},
             )
             ClaimEvent.objects.create(
                 claim=claim, actor_kind=CONSUMER.kind, to_status=ClaimStatus.SUBMITTED

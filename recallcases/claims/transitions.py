@@ -6,7 +6,7 @@ the table below and the actor's right, writes the event row and saves, in one tr
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.models import Claim, ClaimEvent
@@ -36,7 +36,10 @@ SHIP = "claims.record_shipment"
 REVIEW_DISPOSAL = "claims.review_disposal"
 CLOSE = "claims.close_claim"
 
-# status → {next status: who may ask for it}
+REOPEN = "claims.reopen_claim"
+
+# status → {next status: who may ask for it}. Some steps depend on the recall's order of shipping
+# and disposal: see DISPOSAL_FIRST and SHIPPING_FIRST below.
 TRANSITIONS: dict[str, dict[str, str]] = {
     S.SUBMITTED: {
         S.INFORMATION_REQUESTED: VERIFY,
@@ -61,23 +64,53 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     },
     S.REPLACEMENT_APPROVED: {
         S.REPLACEMENT_SHIPPED: SHIP,
+        S.DISPOSAL_SUBMITTED: BY_CONSUMER,
         S.WITHDRAWN: BY_CONSUMER,
     },
     S.REPLACEMENT_SHIPPED: {
         S.DISPOSAL_SUBMITTED: BY_CONSUMER,
+        S.CLOSED: CLOSE,
     },
     S.DISPOSAL_SUBMITTED: {
         S.DISPOSAL_CONFIRMED: REVIEW_DISPOSAL,
         # Proof refused: back to waiting for proof, with the reason in the event's note.
         S.REPLACEMENT_SHIPPED: REVIEW_DISPOSAL,
+        S.REPLACEMENT_APPROVED: REVIEW_DISPOSAL,
     },
     S.DISPOSAL_CONFIRMED: {
+        S.REPLACEMENT_SHIPPED: SHIP,
         S.CLOSED: CLOSE,
     },
     S.CLOSED: {},
-    S.REJECTED: {},
-    S.WITHDRAWN: {},
+    S.REJECTED: {S.SUBMITTED: REOPEN},
+    S.WITHDRAWN: {S.SUBMITTED: REOPEN},
 }
+
+# Steps that exist only when the recall asks for proof of disposal before the remedy ships...
+DISPOSAL_FIRST = {
+    (S.REPLACEMENT_APPROVED, S.DISPOSAL_SUBMITTED),
+    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_APPROVED),
+    (S.DISPOSAL_CONFIRMED, S.REPLACEMENT_SHIPPED),
+    (S.REPLACEMENT_SHIPPED, S.CLOSED),
+}
+# ...and those that exist only when the remedy ships first (the default).
+SHIPPING_FIRST = {
+    (S.REPLACEMENT_APPROVED, S.REPLACEMENT_SHIPPED),
+    (S.REPLACEMENT_SHIPPED, S.DISPOSAL_SUBMITTED),
+    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_SHIPPED),
+    (S.DISPOSAL_CONFIRMED, S.CLOSED),
+}
+
+
+def transitions_for(*, claim: Claim) -> dict[str, str]:
+    """The steps open to `claim` now: the table, in the order its recall ships and disposes."""
+    excluded = SHIPPING_FIRST if claim.recall.disposal_before_shipping else DISPOSAL_FIRST
+    return {
+        status: who
+        for status, who in TRANSITIONS[claim.status].items()
+        if (claim.status, status) not in excluded
+    }
+
 
 # Steps whose event note is shown to the consumer and must say something.
 NOTE_REQUIRED = {
@@ -87,6 +120,7 @@ NOTE_REQUIRED = {
     (S.INFORMATION_REQUESTED, S.REJECTED),
     (S.RESUBMITTED, S.REJECTED),
     (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_SHIPPED),
+    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_APPROVED),
 }
 
 
@@ -127,12 +161,12 @@ def claim_transition(
     `expected_version` is the version the asker saw; if the claim changed since, the transition
     is refused rather than applied on top of a change the asker did not see.
     """
-    claim = Claim.objects.select_for_update().get(pk=claim_id)
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("recall").get(pk=claim_id)
     if expected_version is not None and claim.version != expected_version:
         raise TransitionRefused(
             _("This claim was changed by someone else meanwhile. Reload it and try again.")
         )
-    allowed = TRANSITIONS[claim.status]
+    allowed = transitions_for(claim=claim)
     if to_status not in allowed:
         raise TransitionRefused(
             _("A claim that is “%(current)s” cannot become “%(target)s”.")
@@ -154,5 +188,13 @@ def claim_transition(
     )
     claim.status = to_status
     claim.version += 1
-    claim.save(update_fields=["status", "version", "updated_at"])
+    try:
+        # A savepoint: a refused reopening must not break the caller's transaction.
+        with transaction.atomic():
+            claim.save(update_fields=["status", "version", "updated_at"])
+    except IntegrityError:
+        # Only reopening can collide: another claim for this serial was filed meanwhile.
+        raise TransitionRefused(
+            _("Another open claim exists for this serial number; this one cannot be reopened.")
+        ) from None
     return claim

@@ -227,15 +227,14 @@ def claim_status(request, token):
 
 @never_cache
 def claim_photo(request, photo_id, variant):
-    """A claim photo, to staff allowed to see claims or to the browser that opened its link."""
+    """A claim photo, to staff allowed to see photos or to the browser that opened its link."""
     if variant not in ("image", "thumbnail"):
         raise Http404
     photo = get_object_or_404(
         ClaimPhoto.objects.only("claim_id", "image", "thumbnail"), pk=photo_id
     )
-    allowed = request.user.has_perm("claims.view_claim") or photo.claim_id in request.session.get(
-        OPENED_CLAIMS, []
-    )
+    opened = request.session.get(OPENED_CLAIMS, [])
+    allowed = request.user.has_perm("claims.view_claim_photos") or photo.claim_id in opened
     if not allowed:
         raise Http404
     file = photo.thumbnail if variant == "thumbnail" else photo.image

@@ -66,6 +66,11 @@ class Recall(BilingualText, models.Model):
     support_hours_en = models.CharField(max_length=200, blank=True)
     support_hours_fr = models.CharField(max_length=200, blank=True)
     support_email = models.EmailField(blank=True)
+    disposal_before_shipping = models.BooleanField(
+        default=False,
+        help_text="Whether proof of disposal must be accepted before the remedy ships "
+        "(default: after).",
+    )
     regulator_references = models.JSONField(
         default=dict, blank=True, help_text='e.g. {"CPSC": "25-XXX", "Health Canada": "RA-XXXXX"}'
     )

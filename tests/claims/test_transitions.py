@@ -8,7 +8,9 @@ from recallcases.claims.models import ClaimEvent, ClaimStatus
 from recallcases.claims.transitions import (
     BY_CONSUMER,
     CONSUMER,
+    DISPOSAL_FIRST,
     NOTE_REQUIRED,
+    SHIPPING_FIRST,
     SYSTEM,
     TRANSITIONS,
     Actor,
@@ -16,13 +18,23 @@ from recallcases.claims.transitions import (
     allowed_next_statuses,
     claim_transition,
 )
-from tests.factories import ClaimFactory, staff_user
+from tests.factories import ClaimFactory, ProductFactory, staff_user
 
 pytestmark = pytest.mark.django_db
 
 ALL_PAIRS = list(itertools.product(ClaimStatus.values, ClaimStatus.values))
-ALLOWED = [(a, b) for a, b in ALL_PAIRS if b in TRANSITIONS[a]]
-FORBIDDEN = [(a, b) for a, b in ALL_PAIRS if b not in TRANSITIONS[a]]
+# Each pair with the recall's order: disposal proof before shipping (True) or after (False).
+ALLOWED = [(a, b, (a, b) in DISPOSAL_FIRST) for a, b in ALL_PAIRS if b in TRANSITIONS[a]]
+FORBIDDEN = [(a, b, False) for a, b in ALL_PAIRS if b not in TRANSITIONS[a]] + [
+    # a step of one order is refused on a recall of the other
+    *((a, b, False) for a, b in sorted(DISPOSAL_FIRST)),
+    *((a, b, True) for a, b in sorted(SHIPPING_FIRST)),
+]
+
+
+def claim_in(status, disposal_first=False):
+    product = ProductFactory(recall__disposal_before_shipping=disposal_first)
+    return ClaimFactory(status=status, product=product)
 
 
 def test_table_names_every_status():
@@ -37,10 +49,10 @@ def _actor_for(permission: str) -> Actor:
     return Actor.staff(staff_user(permission))
 
 
-@pytest.mark.parametrize(("from_status", "to_status"), ALLOWED)
-def test_transition_allowed_moves_claim_and_records_event(from_status, to_status):
+@pytest.mark.parametrize(("from_status", "to_status", "disposal_first"), ALLOWED)
+def test_transition_allowed_moves_claim_and_records_event(from_status, to_status, disposal_first):
     # given
-    claim = ClaimFactory(status=from_status)
+    claim = claim_in(from_status, disposal_first)
     actor = _actor_for(TRANSITIONS[from_status][to_status])
     # when
     claim_transition(claim_id=claim.pk, to_status=to_status, actor=actor, note="Reason given.")
@@ -53,9 +65,9 @@ def test_transition_allowed_moves_claim_and_records_event(from_status, to_status
     assert event.note == "Reason given."
 
 
-@pytest.mark.parametrize(("from_status", "to_status"), FORBIDDEN)
-def test_transition_forbidden_changes_nothing(from_status, to_status):
-    claim = ClaimFactory(status=from_status)
+@pytest.mark.parametrize(("from_status", "to_status", "disposal_first"), FORBIDDEN)
+def test_transition_forbidden_changes_nothing(from_status, to_status, disposal_first):
+    claim = claim_in(from_status, disposal_first)
     with pytest.raises(TransitionRefused):
         claim_transition(claim_id=claim.pk, to_status=to_status, actor=SYSTEM, note="x")
     claim.refresh_from_db()
@@ -64,10 +76,10 @@ def test_transition_forbidden_changes_nothing(from_status, to_status):
     assert claim.events.count() == 1
 
 
-@pytest.mark.parametrize(("from_status", "to_status"), ALLOWED)
-def test_transition_without_the_right_refused(from_status, to_status):
+@pytest.mark.parametrize(("from_status", "to_status", "disposal_first"), ALLOWED)
+def test_transition_without_the_right_refused(from_status, to_status, disposal_first):
     # given: staff with no permission at all, or the consumer for a staff step
-    claim = ClaimFactory(status=from_status)
+    claim = claim_in(from_status, disposal_first)
     needed = TRANSITIONS[from_status][to_status]
     wrong = Actor.staff(staff_user()) if needed == BY_CONSUMER else CONSUMER
     # when / then
@@ -107,7 +119,7 @@ def test_transition_on_stale_version_refused():
 
 @pytest.mark.parametrize(("from_status", "to_status"), sorted(NOTE_REQUIRED))
 def test_transition_that_the_consumer_reads_needs_a_note(from_status, to_status):
-    claim = ClaimFactory(status=from_status)
+    claim = claim_in(from_status, (from_status, to_status) in DISPOSAL_FIRST)
     with pytest.raises(TransitionRefused, match="reason"):
         claim_transition(claim_id=claim.pk, to_status=to_status, actor=SYSTEM, note="   ")
     claim.refresh_from_db()
@@ -142,3 +154,16 @@ def test_claim_event_update_refused_by_postgresql(postgres):
     claim = ClaimFactory()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         ClaimEvent.objects.filter(claim=claim).update(note="rewritten")
+
+
+def test_reopen_refused_when_the_serial_has_another_open_claim():
+    # given: a rejected claim, and a new claim filed since for the same serial
+    rejected = ClaimFactory(status=ClaimStatus.REJECTED, serial="A3102DMX10000042")
+    ClaimFactory(product=rejected.product, serial="A3102DMX10000042")
+    manager = Actor.staff(staff_user("claims.reopen_claim"))
+    # when / then
+    with pytest.raises(TransitionRefused, match="Another open claim"):
+        claim_transition(claim_id=rejected.pk, to_status=ClaimStatus.SUBMITTED, actor=manager)
+    rejected.refresh_from_db()
+    assert rejected.status == ClaimStatus.REJECTED
+    assert rejected.events.count() == 1

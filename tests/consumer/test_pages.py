@@ -286,7 +286,7 @@ def test_photo_served_only_to_whom_may_see_it(client, recall, speaker):
     stranger_staff.force_login(staff_user())
     assert stranger_staff.get(url).status_code == 404
     reviewer = Client()
-    reviewer.force_login(staff_user("claims.view_claim"))
+    reviewer.force_login(staff_user("claims.view_claim_photos"))
     assert reviewer.get(url).status_code == 200
 
 

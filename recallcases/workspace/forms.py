@@ -1,0 +1,87 @@
+"""Staff forms: the queue's filters and the fields of each action."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from recallcases.claims.models import ClaimStatus
+from recallcases.claims.selectors import QUEUE_ORDERS, QueueFilters
+from recallcases.claims.signals import SIGNALS
+from recallcases.claims.staff import TRACKING_URLS
+from recallcases.recalls.models import Country, Product, Recall, Remedy
+
+
+class QueueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *ClaimStatus.choices]
+    )
+    recall = forms.ModelChoiceField(
+        label=_("Recall"), required=False, queryset=Recall.objects.all(), empty_label=_("All")
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"), required=False, queryset=Product.objects.all(), empty_label=_("All")
+    )
+    country = forms.ChoiceField(
+        label=_("Country"), required=False, choices=[("", _("All")), *Country.choices]
+    )
+    older_than = forms.IntegerField(
+        label=_("Waiting more than (days)"), required=False, min_value=0, max_value=3650
+    )
+    signal = forms.ChoiceField(
+        label=_("Signal"), required=False, choices=[("", _("Any")), *list(SIGNALS.items())]
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("created_at", _("Oldest first")),
+            ("-created_at", _("Newest first")),
+            ("-updated_at", _("Recently changed")),
+            ("reference", _("Reference")),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if select else ("form-control form-control-sm")
+            )
+
+    def filters(self) -> QueueFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return QueueFilters(
+            status=data.get("status") or "",
+            recall_id=data["recall"].pk if data.get("recall") else None,
+            product_id=data["product"].pk if data.get("product") else None,
+            country=data.get("country") or "",
+            older_than_days=data.get("older_than"),
+            signal=data.get("signal") or "",
+            search=data.get("q") or "",
+            order=data.get("sort") if data.get("sort") in QUEUE_ORDERS else "created_at",
+        )
+
+
+class ActionForm(forms.Form):
+    to_status = forms.ChoiceField(choices=ClaimStatus.choices)
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+    version = forms.IntegerField(min_value=1)
+    go_next = forms.BooleanField(required=False)
+
+
+class ShipmentForm(forms.Form):
+    carrier = forms.ChoiceField(
+        label=_("Carrier"),
+        choices=[*((name, name) for name in TRACKING_URLS), ("Other", _("Other"))],
+    )
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=60)
+    remedy = forms.ChoiceField(label=_("Issued"), choices=Remedy.choices)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, recall=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if recall is not None:
+            self.fields["remedy"].choices = [
+                (value, label) for value, label in Remedy.choices if value in recall.remedies
+            ]

@@ -1,0 +1,182 @@
+"""Staff pages: the queue, a claim, and the actions on it.
+
+Every view is guarded by `staff_view` with the permission it needs; each action also goes through
+`claim_transition`, which checks the actor's right again, so a forged POST changes nothing.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from recallcases.claims.models import Claim, ClaimStatus
+from recallcases.claims.selectors import (
+    claim_for_staff,
+    claim_queue,
+    next_claim_to_review,
+    status_counts,
+)
+from recallcases.claims.signals import signals_of
+from recallcases.claims.staff import claims_approve, tracking_url
+from recallcases.claims.transitions import (
+    NOTE_REQUIRED,
+    Actor,
+    TransitionRefused,
+    allowed_next_statuses,
+    claim_transition,
+)
+from recallcases.workspace.access import staff_view
+from recallcases.workspace.forms import ActionForm, QueueFilterForm, ShipmentForm
+
+S = ClaimStatus
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Action:
+    to_status: str
+    label: str
+    key: str  # keyboard shortcut
+    style: str
+    needs_note: bool
+
+
+# (from, to) → how the button reads, its key and look. Steps a consumer takes have no button.
+_BUTTONS = {
+    S.VERIFIED: (gettext_lazy("Verify"), "v", "success"),
+    S.INFORMATION_REQUESTED: (gettext_lazy("Ask for more"), "a", "warning"),
+    S.REJECTED: (gettext_lazy("Reject"), "r", "danger"),
+    S.REPLACEMENT_APPROVED: (gettext_lazy("Approve replacement"), "p", "success"),
+    S.DISPOSAL_CONFIRMED: (gettext_lazy("Accept disposal proof"), "d", "success"),
+    S.CLOSED: (gettext_lazy("Close"), "c", "secondary"),
+    S.SUBMITTED: (gettext_lazy("Reopen"), "o", "secondary"),
+}
+_ASK_AGAIN = (gettext_lazy("Refuse proof, ask again"), "a", "warning")
+
+
+def _actions(claim: Claim, user) -> tuple[list[Action], bool]:
+    """The buttons this user may press on this claim now, and whether they may ship it."""
+    actions, can_ship = [], False
+    for status in allowed_next_statuses(claim=claim, actor=Actor.staff(user)):
+        refusing_proof = claim.status == S.DISPOSAL_SUBMITTED
+        if status == S.REPLACEMENT_SHIPPED and not refusing_proof:
+            can_ship = True
+            continue
+        label, key, style = (
+            _ASK_AGAIN if refusing_proof and status != S.DISPOSAL_CONFIRMED else (_BUTTONS[status])
+        )
+        actions.append(Action(status, label, key, style, (claim.status, status) in NOTE_REQUIRED))
+    return actions, can_ship
+
+
+@staff_view("claims.view_claim")
+def queue(request):
+    form = QueueFilterForm(request.GET or None)
+    filters = form.filters()
+    page = Paginator(claim_queue(filters=filters), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    counts = status_counts(filters=filters)
+    for claim in page:
+        claim.signal_labels = signals_of(claim)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "workspace/queue.html",
+        {
+            "form": form,
+            "page": page,
+            "counts": [(value, label, counts.get(value, 0)) for value, label in S.choices],
+            "total": sum(counts.values()),
+            "query": query.urlencode(),
+            "can_approve": request.user.has_perm("claims.approve_replacement"),
+            "can_see_names": request.user.has_perm("claims.view_shipping_details"),
+        },
+    )
+
+
+@staff_view("claims.view_claim")
+def claim_detail(request, reference):
+    claim = claim_for_staff(reference=reference)
+    if claim is None:
+        raise Http404
+    actions, can_ship = _actions(claim, request.user)
+    shipments = list(claim.shipments.all())
+    for shipment in shipments:
+        shipment.url = tracking_url(
+            carrier=shipment.carrier, tracking_number=shipment.tracking_number
+        )
+    return render(
+        request,
+        "workspace/claim.html",
+        {
+            "claim": claim,
+            "signals": signals_of(claim),
+            "actions": actions,
+            "ship_form": ShipmentForm(recall=claim.recall, initial={"version": claim.version})
+            if can_ship
+            else None,
+            "shipments": shipments,
+            "can_see_photos": request.user.has_perm("claims.view_claim_photos"),
+            "can_see_details": request.user.has_perm("claims.view_shipping_details"),
+            "next_claim": next_claim_to_review(after=claim),
+        },
+    )
+
+
+@require_POST
+@staff_view("claims.view_claim")
+def claim_act(request, reference):
+    claim = Claim.objects.filter(reference=reference).only("pk", "reference").first()
+    if claim is None:
+        raise Http404
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("That action was not understood. Reload the page."))
+        return redirect("workspace:claim", reference=claim.reference)
+    data = form.cleaned_data
+    try:
+        claim_transition(
+            claim_id=claim.pk,
+            to_status=data["to_status"],
+            actor=Actor.staff(request.user),
+            note=data["note"],
+            expected_version=data["version"],
+        )
+    except TransitionRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("workspace:claim", reference=claim.reference)
+    messages.success(
+        request,
+        _("%(reference)s is now “%(status)s”.")
+        % {"reference": claim.reference, "status": S(data["to_status"]).label},
+    )
+    if data["go_next"]:
+        following = next_claim_to_review(after=claim)
+        if following is not None:
+            return redirect("workspace:claim", reference=following.reference)
+        return redirect("workspace:queue")
+    return redirect("workspace:claim", reference=claim.reference)
+
+
+@require_POST
+@staff_view("claims.approve_replacement")
+def bulk_approve(request):
+    references = request.POST.getlist("claims")[:500]
+    ids = list(Claim.objects.filter(reference__in=references).values_list("pk", flat=True))
+    result = claims_approve(claim_ids=ids, actor=Actor.staff(request.user))
+    if result.done:
+        messages.success(
+            request, _("Replacement approved for %(count)d claims.") % {"count": len(result.done)}
+        )
+    for reference, why in result.refused:
+        messages.error(request, f"{reference}: {why}")
+    back = request.POST.get("back", "")
+    # Only back to a workspace page: never an address a forged form could name.
+    return redirect(back if back.startswith("/workspace/") else "workspace:queue")
