@@ -90,3 +90,25 @@ def staff_user(*permissions: str, username: str | None = None):
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
         )
     return get_user_model().objects.get(pk=user.pk)  # fresh: no stale permission cache
+
+
+def add_photo(claim: Claim, *, kind: str = "serial_label", content: bytes | None = None):
+    """Store a photo for a claim as the upload pipeline would (re-encoded, random name)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from recallcases.claims.models import ClaimPhoto, _photo_name
+    from recallcases.claims.photo_pipeline import process_photo
+    from tests.images import jpeg_bytes
+
+    photo = process_photo(content or jpeg_bytes())
+    return ClaimPhoto.objects.create(
+        claim=claim,
+        kind=kind,
+        image=default_storage.save(_photo_name(kind), ContentFile(photo.image)),
+        thumbnail=default_storage.save(_photo_name(kind), ContentFile(photo.thumbnail)),
+        width=photo.width,
+        height=photo.height,
+        source_format=photo.source_format,
+        source_sha256=photo.source_sha256,
+    )

@@ -23,7 +23,13 @@ from recallcases.claims.models import (
 )
 from recallcases.claims.photo_pipeline import ProcessedPhoto
 from recallcases.claims.signals import is_disposable_email
-from recallcases.claims.transitions import CONSUMER, TransitionRefused, claim_transition
+from recallcases.claims.transitions import (
+    BY_CONSUMER,
+    CONSUMER,
+    TransitionRefused,
+    claim_transition,
+    transitions_for,
+)
 from recallcases.recalls.models import Product, Recall
 from recallcases.recalls.selectors import SerialVerdict, serial_lookup
 
@@ -188,11 +194,36 @@ def claim_submit(
     return SubmittedClaim(claim=claim, access_token=token)
 
 
-# What the consumer's upload on the status page answers, by the claim's status.
-CONSUMER_UPLOADS = {
-    ClaimStatus.INFORMATION_REQUESTED: (PhotoKind.SERIAL_LABEL, ClaimStatus.RESUBMITTED),
-    ClaimStatus.REPLACEMENT_SHIPPED: (PhotoKind.DISPOSAL, ClaimStatus.DISPOSAL_SUBMITTED),
-}
+def consumer_upload_kind(claim: Claim) -> tuple[str, str] | None:
+    """What the claim waits for from the consumer now, as (photo kind, status it leads to).
+
+    Read from the transition table: a claim asking for information takes a new label photo; a
+    claim waiting for proof of disposal (after shipping, or before where the recall says so)
+    takes a disposal photo. None when it waits for nothing.
+    """
+    steps = transitions_for(claim=claim)
+    if steps.get(ClaimStatus.RESUBMITTED) == BY_CONSUMER:
+        return PhotoKind.SERIAL_LABEL, ClaimStatus.RESUBMITTED
+    if steps.get(ClaimStatus.DISPOSAL_SUBMITTED) == BY_CONSUMER:
+        return PhotoKind.DISPOSAL, ClaimStatus.DISPOSAL_SUBMITTED
+    return None
+
+
+def consumer_may_withdraw(claim: Claim) -> bool:
+    return transitions_for(claim=claim).get(ClaimStatus.WITHDRAWN) == BY_CONSUMER
+
+
+def claim_withdraw(*, claim: Claim, expected_version: int | None = None) -> Claim:
+    """The consumer withdraws their claim (before the remedy ships)."""
+    try:
+        return claim_transition(
+            claim_id=claim.pk,
+            to_status=ClaimStatus.WITHDRAWN,
+            actor=CONSUMER,
+            expected_version=expected_version,
+        )
+    except TransitionRefused as refused:
+        raise ClaimRefused(refused.message) from None
 
 
 def claim_consumer_upload(
@@ -207,9 +238,10 @@ def claim_consumer_upload(
 
     The photo, the serial change and the status change happen together or not at all.
     """
-    if claim.status not in CONSUMER_UPLOADS:
+    expected = consumer_upload_kind(claim)
+    if expected is None:
         raise ClaimRefused(_("This claim is not waiting for a photo from you."))
-    kind, next_status = CONSUMER_UPLOADS[claim.status]
+    kind, next_status = expected
     serial = None
     if corrected_serial.strip() and kind == PhotoKind.SERIAL_LABEL:
         check = serial_lookup(recall=claim.recall, raw_serial=corrected_serial)

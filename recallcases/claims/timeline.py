@@ -9,28 +9,16 @@ from recallcases.claims.models import Claim
 from recallcases.claims.models import ClaimStatus as S
 from recallcases.claims.transitions import NOTE_REQUIRED
 
-# The steps of a claim that goes well, as the consumer would name them.
-PROGRESS = [
-    (S.SUBMITTED, _("Claim received")),
-    (S.VERIFIED, _("Claim verified")),
-    (S.REPLACEMENT_APPROVED, _("Replacement approved")),
-    (S.REPLACEMENT_SHIPPED, _("Replacement shipped")),
-    (S.DISPOSAL_CONFIRMED, _("Disposal of the recalled unit confirmed")),
-    (S.CLOSED, _("Claim closed")),
-]
-
-# Where each status sits on that path (statuses off the path sit beside their last step).
-_POSITION = {
-    S.SUBMITTED: 0,
-    S.INFORMATION_REQUESTED: 0,
-    S.RESUBMITTED: 0,
-    S.VERIFIED: 1,
-    S.REPLACEMENT_APPROVED: 2,
-    S.REPLACEMENT_SHIPPED: 3,
-    S.DISPOSAL_SUBMITTED: 3,
-    S.DISPOSAL_CONFIRMED: 4,
-    S.CLOSED: 5,
-}
+# The steps of a claim that goes well, as the consumer would name them, in the order of a recall
+# that ships the remedy first (the default) and of one that wants proof of disposal first.
+_RECEIVED = (S.SUBMITTED, _("Claim received"))
+_VERIFIED = (S.VERIFIED, _("Claim verified"))
+_APPROVED = (S.REPLACEMENT_APPROVED, _("Replacement approved"))
+_SHIPPED = (S.REPLACEMENT_SHIPPED, _("Replacement shipped"))
+_DISPOSED = (S.DISPOSAL_CONFIRMED, _("Disposal of the recalled unit confirmed"))
+_CLOSED = (S.CLOSED, _("Claim closed"))
+PROGRESS = [_RECEIVED, _VERIFIED, _APPROVED, _SHIPPED, _DISPOSED, _CLOSED]
+PROGRESS_DISPOSAL_FIRST = [_RECEIVED, _VERIFIED, _APPROVED, _DISPOSED, _SHIPPED, _CLOSED]
 
 # What the consumer should know or do now.
 NEXT = {
@@ -50,6 +38,16 @@ NEXT = {
     S.CLOSED: _("Your claim is complete. Thank you."),
     S.REJECTED: _("We could not accept this claim. The reason is below."),
     S.WITHDRAWN: _("You withdrew this claim."),
+}
+
+
+# Where the recall wants proof of disposal before the remedy ships, two steps read differently.
+NEXT_DISPOSAL_FIRST = {
+    S.REPLACEMENT_APPROVED: _(
+        "Your free replacement is approved. Before we ship it, dispose of the recalled speaker "
+        "safely and send us a photo as proof: see below."
+    ),
+    S.DISPOSAL_CONFIRMED: _("Your proof of disposal is accepted. Your replacement will ship soon."),
 }
 
 
@@ -84,17 +82,13 @@ def consumer_timeline(claim: Claim) -> Timeline:
     for event in events:
         reached_at.setdefault(event.to_status, event.created_at)
     stopped = claim.status in (S.REJECTED, S.WITHDRAWN)
-    if stopped:
-        # The path ends at the last step the claim had reached.
-        position = max((_POSITION[e.from_status] for e in events if e.from_status), default=0)
-    else:
-        position = _POSITION[claim.status]
-    steps = []
-    for index, (status, label) in enumerate(PROGRESS):
-        if index <= position:
+    progress = PROGRESS_DISPOSAL_FIRST if claim.recall.disposal_before_shipping else PROGRESS
+    steps, current_found = [], stopped
+    for status, label in progress:
+        if status in reached_at:
             state = "done"
-        elif index == position + 1 and not stopped:
-            state = "current"
+        elif not current_found:
+            state, current_found = "current", True
         else:
             state = "upcoming"
         steps.append(Step(label=label, state=state, at=reached_at.get(status)))
@@ -103,9 +97,7 @@ def consumer_timeline(claim: Claim) -> Timeline:
         for e in events
         if (e.from_status, e.to_status) in NOTE_REQUIRED and e.note
     ]
-    return Timeline(
-        steps=steps,
-        messages=messages,
-        next=NEXT[claim.status],
-        is_stopped=stopped,
-    )
+    next_step = NEXT[claim.status]
+    if claim.recall.disposal_before_shipping:
+        next_step = NEXT_DISPOSAL_FIRST.get(claim.status, next_step)
+    return Timeline(steps=steps, messages=messages, next=next_step, is_stopped=stopped)

@@ -209,3 +209,15 @@ class StatusUploadForm(forms.Form):
             del self.fields["serial"]
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that a withdrawn claim gets no replacement.")
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -17,17 +17,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
-from recallcases.claims.models import ClaimPhoto, ClaimStatus
+from recallcases.claims.models import ClaimPhoto, PhotoKind
 from recallcases.claims.selectors import claim_by_access_token
 from recallcases.claims.services import (
-    CONSUMER_UPLOADS,
     ClaimRefused,
     ConsumerDetails,
     claim_consumer_upload,
     claim_submit,
+    claim_withdraw,
+    consumer_may_withdraw,
+    consumer_upload_kind,
 )
 from recallcases.claims.timeline import consumer_timeline
-from recallcases.consumer.forms import ClaimForm, SerialCheckForm, StatusUploadForm
+from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
+from recallcases.consumer.forms import ClaimForm, SerialCheckForm, StatusUploadForm, WithdrawForm
 from recallcases.recalls.models import Recall
 from recallcases.recalls.selectors import serial_lookup
 
@@ -181,16 +184,27 @@ def claim_status(request, token):
     if claim is None:
         raise Http404
     _remember_opened(request, claim.pk)
-    upload_form = None
-    if claim.status in CONSUMER_UPLOADS:
-        asks_for_serial = claim.status == ClaimStatus.INFORMATION_REQUESTED
-        if request.method == "POST":
-            upload_form = StatusUploadForm(
-                request.POST, request.FILES, asks_for_serial=asks_for_serial
-            )
-            if upload_form.is_valid():
-                data = upload_form.cleaned_data
-                try:
+    expected = consumer_upload_kind(claim)
+    upload_form = withdraw_form = None
+    if expected is not None:
+        asks_for_serial = expected[0] == PhotoKind.SERIAL_LABEL
+        upload_form = StatusUploadForm(
+            request.POST if request.POST.get("action") == "upload" else None,
+            request.FILES or None,
+            asks_for_serial=asks_for_serial,
+            initial={"version": claim.version},
+        )
+    if consumer_may_withdraw(claim):
+        withdraw_form = WithdrawForm(
+            request.POST if request.POST.get("action") == "withdraw" else None,
+            initial={"version": claim.version},
+        )
+
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "upload" and upload_form is not None:
+                if upload_form.is_valid():
+                    data = upload_form.cleaned_data
                     claim_consumer_upload(
                         claim=claim,
                         photo=data["photo"],
@@ -198,21 +212,21 @@ def claim_status(request, token):
                         note=data["note"],
                         expected_version=data["version"],
                     )
-                except ClaimRefused as refused:
-                    upload_form.add_error(
-                        refused.field if refused.field in upload_form.fields else None,
-                        refused.message,
-                    )
-                else:
                     messages.success(request, _("Thank you. We received your photo."))
                     return redirect(request.path)
-        else:
-            upload_form = StatusUploadForm(
-                asks_for_serial=asks_for_serial, initial={"version": claim.version}
-            )
-    elif request.method == "POST":
-        messages.info(request, _("This claim is not waiting for anything from you."))
-        return redirect(request.path)
+            elif request.POST.get("action") == "withdraw" and withdraw_form is not None:
+                if withdraw_form.is_valid():
+                    claim_withdraw(
+                        claim=claim, expected_version=withdraw_form.cleaned_data["version"]
+                    )
+                    messages.info(request, _("Your claim is withdrawn."))
+                    return redirect(request.path)
+            else:
+                messages.info(request, _("This claim is not waiting for anything from you."))
+                return redirect(request.path)
+        except ClaimRefused as refused:
+            form = upload_form if request.POST.get("action") == "upload" else withdraw_form
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
     return render(
         request,
         "consumer/claim_status.html",
@@ -221,6 +235,9 @@ def claim_status(request, token):
             "recall": claim.recall,
             "timeline": consumer_timeline(claim),
             "upload_form": upload_form,
+            "asks_for_disposal": expected is not None and expected[0] == PhotoKind.DISPOSAL,
+            "dropoff": DISPOSAL_DROPOFF.get(claim.country),
+            "withdraw_form": withdraw_form,
         },
     )
 

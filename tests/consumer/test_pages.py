@@ -234,7 +234,13 @@ def test_status_page_takes_the_upload_it_asks_for(client, recall, speaker):
     # when
     response = client.post(
         f"/en/status/{token}/",
-        {"photo": photo_upload(), "serial": "", "note": "Here it is.", "version": 2},
+        {
+            "action": "upload",
+            "photo": photo_upload(),
+            "serial": "",
+            "note": "Here it is.",
+            "version": 2,
+        },
     )
     # then
     assert response.status_code == 302
@@ -249,7 +255,7 @@ def test_status_page_upload_on_a_changed_claim_refused(client, recall, speaker):
     claim_transition(
         claim_id=claim.pk, to_status=ClaimStatus.INFORMATION_REQUESTED, actor=SYSTEM, note="More"
     )
-    stale = {"photo": photo_upload(), "serial": "", "note": "", "version": 1}
+    stale = {"action": "upload", "photo": photo_upload(), "serial": "", "note": "", "version": 1}
     page = client.post(f"/en/status/{token}/", stale).content.decode()
     assert "changed by someone else" in page
     assert ClaimPhoto.objects.count() == 0
@@ -258,7 +264,7 @@ def test_status_page_upload_on_a_changed_claim_refused(client, recall, speaker):
 def test_status_page_without_pending_request_has_no_upload(client, recall, speaker):
     _, token = claim_with_link(product=speaker)
     assert 'name="photo"' not in client.get(f"/en/status/{token}/").content.decode()
-    client.post(f"/en/status/{token}/", {"photo": photo_upload(), "version": 1})
+    client.post(f"/en/status/{token}/", {"action": "upload", "photo": photo_upload(), "version": 1})
     assert ClaimPhoto.objects.count() == 0
 
 
@@ -366,3 +372,52 @@ def test_status_link_opens_in_the_language_chosen_for_the_claim(client, recall, 
     response = file_claim(client, speaker, language="fr-ca")
     page = client.get(response.url).content.decode()
     assert re.search(r'id="status-link">http://testserver/fr-ca/status/', page)
+
+
+def test_status_page_asks_for_disposal_proof_with_the_claims_code(client, recall, speaker):
+    # given: the replacement shipped (the recall ships first, then asks for proof)
+    claim, token = claim_with_link(product=speaker, status=ClaimStatus.REPLACEMENT_SHIPPED)
+    # when
+    page = client.get(f"/en/status/{token}/").content.decode()
+    # then: the code to write on the unit, the date, RECALLED, and where to drop it off
+    assert claim.disposal_code in page
+    assert "the word RECALLED" in page
+    assert "call2recycle.ca" in page  # the factory's consumer lives in Canada
+    response = client.post(
+        f"/en/status/{token}/",
+        {"action": "upload", "photo": photo_upload(), "note": "", "version": claim.version},
+    )
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.DISPOSAL_SUBMITTED
+    assert claim.photos.get().kind == "disposal"
+
+
+def test_status_page_asks_for_disposal_before_shipping_where_the_recall_says(
+    client, recall, speaker
+):
+    recall.disposal_before_shipping = True
+    recall.save()
+    claim, token = claim_with_link(product=speaker, status=ClaimStatus.REPLACEMENT_APPROVED)
+    page = client.get(f"/en/status/{token}/").content.decode()
+    assert "Before we ship it, dispose of the recalled speaker" in page
+    assert claim.disposal_code in page
+
+
+def test_consumer_withdraws_a_claim(client, recall, speaker):
+    claim, token = claim_with_link(product=speaker)
+    assert "Withdraw this claim" in client.get(f"/en/status/{token}/").content.decode()
+    # without ticking the confirmation, nothing happens
+    client.post(f"/en/status/{token}/", {"action": "withdraw", "version": 1})
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.SUBMITTED
+    # with it, the claim is withdrawn and the serial is free for a new claim
+    client.post(f"/en/status/{token}/", {"action": "withdraw", "confirm": "on", "version": 1})
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.WITHDRAWN
+    assert "You withdrew this claim." in client.get(f"/en/status/{token}/").content.decode()
+
+
+def test_consumer_cannot_withdraw_after_shipping(client, recall, speaker):
+    _, token = claim_with_link(product=speaker, status=ClaimStatus.REPLACEMENT_SHIPPED)
+    assert "Withdraw this claim" not in client.get(f"/en/status/{token}/").content.decode()

@@ -1,0 +1,60 @@
+"""Demo claims for a newcomer's queue: filed through claim_submit like any other claim."""
+
+import io
+
+from PIL import Image, ImageDraw
+
+from recallcases.claims.models import Claim
+from recallcases.claims.photo_pipeline import process_photo
+from recallcases.claims.services import ClaimRefused, ConsumerDetails, claim_submit
+from recallcases.recalls.models import Recall
+
+DEMO_CLAIMS = [
+    ("A3102", "A3102DMX10000101", "Jordan Smith", "jordan@example.com", "US", "WA", "98101",
+     "Seattle", "1200 Pine St", "en"),
+    ("A3302", "A3302DMX20000102", "Camille Roy", "camille@example.com", "CA", "QC", "H3A 3G4",
+     "Montréal", "1000 rue Sherbrooke Ouest", "fr-ca"),
+    ("A3102", "A3102DMX10000103", "Sam Lee", "sam@example.com", "CA", "ON", "K1A 0B1",
+     "Ottawa", "24 Sussex Drive", "en"),
+]  # fmt: skip
+
+
+def label_photo(serial: str) -> bytes:
+    """A made-up photo of a serial label: the serial in black on a grey sticker."""
+    image = Image.new("RGB", (960, 540), (214, 214, 210))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((120, 170, 840, 370), fill=(245, 245, 240), outline=(40, 40, 40), width=4)
+    draw.text((160, 215), "MODEL " + serial[:5], fill=(20, 20, 20), font_size=44)
+    draw.text((160, 285), "SN " + serial, fill=(20, 20, 20), font_size=44)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def demo_claims_load(*, recall: Recall) -> int:
+    """File the demo claims that are not filed yet; return how many demo claims exist."""
+    for model, serial, name, email, country, region, postal, city, street, lang in DEMO_CLAIMS:
+        if Claim.objects.filter(recall=recall, serial=serial).exists():
+            continue
+        try:
+            claim_submit(
+                recall=recall,
+                product=recall.products.get(model=model),
+                serial_as_typed=serial,
+                details=ConsumerDetails(
+                    name=name,
+                    email=email,
+                    phone="555-555-0100",
+                    address_line1=street,
+                    address_line2="",
+                    city=city,
+                    region=region,
+                    postal_code=postal,
+                    country=country,
+                    language=lang,
+                ),
+                photo=process_photo(label_photo(serial)),
+            )
+        except ClaimRefused:
+            continue
+    return Claim.objects.filter(recall=recall, serial__in=[c[1] for c in DEMO_CLAIMS]).count()

@@ -1,0 +1,65 @@
+import os
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from recallcases.claims.demo import demo_claims_load
+from recallcases.recalls.demo import DEMO_RANGES, demo_recall_load
+from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
+
+# Demo logins, one per staff role, printed for the newcomer. seed_demo is for local demos (make
+# run), never for production.
+DEMO_PASSWORD = "recall-demo-2024"  # noqa: S105
+DEMO_STAFF = [
+    ("reviewer", REVIEWER),
+    ("fulfilment", FULFILMENT),
+    ("manager", RECALL_MANAGER),
+    ("admin", ADMINISTRATOR),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the speaker recall, its demo serial registry, demo staff logins (one per role) "
+        "and a few demo claims. Running it again changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--base-url", default=os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+        )
+
+    def handle(self, *args, base_url, **options):
+        recall = demo_recall_load()
+        created_any = False
+        for username, role in DEMO_STAFF:
+            user, created = get_user_model().objects.get_or_create(
+                username=username, defaults={"is_staff": True, "email": f"{username}@example.com"}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                user.groups.add(Group.objects.get(name=role))
+                created_any = True
+        claims = demo_claims_load(recall=recall)
+        base_url = base_url.rstrip("/")
+        lines = [
+            "",
+            f"  Recall page:   {base_url}/en/{recall.slug}/",
+            f"  En français:   {base_url}/fr-ca/{recall.slug}/",
+            f"  Staff:         {base_url}/workspace/   (the admin: {base_url}/admin/)",
+            "                 users "
+            + ", ".join(f"{name} ({role})" for name, role in DEMO_STAFF)
+            + f"; password {DEMO_PASSWORD}"
+            + ("" if created_any else " unless you changed it"),
+            f"  Demo claims:   {claims} in the queue",
+            "  Demo serials (made up for this demo, in the real shape):",
+        ]
+        for demo in DEMO_RANGES:
+            product = recall.products.get(model=demo.model)
+            lines.append(f"    {product.name_en} ({demo.model})")
+            lines.append(f"      recalled:     {demo.first_serial} to {demo.last_serial}")
+            lines.append(f"      not recalled: {', '.join(demo.not_recalled)}")
+        lines.append("")
+        self.stdout.write("\n".join(lines))
