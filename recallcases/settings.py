@@ -5,6 +5,7 @@ With nothing configured except DEBUG=true (what `make run` sets) the site runs o
 in-process tasks; with DEBUG off it refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -48,6 +49,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_ratelimit",
+    # Locks out a username from an address after repeated wrong passwords (staff and admin sign-in).
+    "axes",
+    # Second factor for staff: one-time codes from an authenticator app (TOTP).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "recallcases.recalls",
     "recallcases.claims",
     "recallcases.consumer",
@@ -63,8 +69,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Tells whether the signed-in user passed the second factor (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs staff out after STAFF_IDLE_MINUTES without a request (needs the user and messages).
+    "recallcases.workspace.security.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lockout page (HTTP 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "recallcases.urls"
@@ -140,6 +152,34 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username and address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Staff sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair is refused for the cool-off. Username and address together, so a
+# stranger elsewhere cannot lock a colleague out; one address gets that many guesses per username.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# How long a lockout lasts; an administrator can lift it earlier (admin: Access attempts).
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+# The pair that is counted and locked; `ip_address` is present, as axes' own check asks.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The address as the rate limits see it: a forged X-Forwarded-For cannot dodge or frame a lockout.
+AXES_CLIENT_IP_CALLABLE = "recallcases.consumer.client_address.client_address"
+# A successful sign-in forgets that pair's earlier typos, so they do not add up over weeks.
+AXES_RESET_ON_SUCCESS = True
+# A readable page (HTTP 429) that says how long to wait, instead of axes' bare text.
+AXES_LOCKOUT_CALLABLE = "recallcases.workspace.security.locked_out"
+
+# Second factor (django-otp, TOTP). The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="recallcases")
+# Staff with admin access to devices must not be able to read other people's TOTP secrets.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Staff sessions end after this many minutes without a request; consumer sessions are untouched.
+STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=30)
 
 # Languages: consumer pages and emails in English and in French for Canada.
 LANGUAGE_CODE = "en"

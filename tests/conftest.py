@@ -1,8 +1,10 @@
 """Fixtures shared by the whole suite."""
 
+import importlib
 import os
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection
 
@@ -50,3 +52,26 @@ def recall(db):
 def speaker(recall):
     """The Soundcore speaker (A3102): its demo serials are A3102DMX10000001 to ...0500."""
     return recall.products.get(model="A3102")
+
+
+def restore_roles() -> None:
+    """Put back the staff roles the migrations create, if a transactional test's flush took them.
+
+    Roles are rows written by migrations; the flush after a transactional (browser) test empties
+    every table, and later tests would find no group to put their staff in.
+    """
+    from recallcases.workspace.roles import ROLES
+
+    if Group.objects.filter(name__in=ROLES).count() == len(ROLES):
+        return
+    first = importlib.import_module("recallcases.workspace.migrations.0001_roles")
+    second = importlib.import_module("recallcases.workspace.migrations.0002_staff_policy")
+    grants = {name: list(permissions) for name, permissions in first.ROLES.items()}
+    grants["Administrator"] += second.ADMINISTRATOR_PERMISSIONS
+    for name, permissions in grants.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for permission in permissions:
+            app_label, codename = permission.split(".")
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )

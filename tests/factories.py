@@ -1,6 +1,7 @@
 """factory_boy factories for the suite's own data."""
 
 import datetime
+import uuid
 
 import factory
 from django.contrib.auth import get_user_model
@@ -80,7 +81,7 @@ def claim_with_link(**fields) -> tuple[Claim, str]:
 def staff_user(*permissions: str, username: str | None = None):
     """A staff account holding the given permissions ("claims.verify_claim", ...)."""
     user = get_user_model().objects.create_user(
-        username=username or f"staff-{get_user_model().objects.count() + 1}",
+        username=username or f"staff-{uuid.uuid4().hex[:12]}",
         password="a-long-test-password",
         is_staff=True,
     )

@@ -24,6 +24,22 @@ class ClaimAdmin(admin.ModelAdmin):
     list_select_related = ["recall", "product"]
     exclude = ["access_token_hash"]
     inlines = [ClaimEventInline]
+    # Contact and shipping details: only for staff whose role needs them (ADR 0004).
+    PERSONAL_FIELDS = [
+        "name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "purchase_date",
+        "order_number",
+    ]
+
+    def get_exclude(self, request, obj=None):
+        if request.user.has_perm("claims.view_shipping_details"):
+            return self.exclude
+        return [*self.exclude, *self.PERSONAL_FIELDS]
 
     def has_add_permission(self, request):
         return False

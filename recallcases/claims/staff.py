@@ -1,5 +1,6 @@
 """Staff steps on claims that do more than a transition: shipping, bulk approval."""
 
+import re
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -40,9 +41,13 @@ def claim_ship(
     The shipment and the transition happen together or not at all; a tracking number already
     recorded for another claim is refused.
     """
-    carrier, tracking_number = carrier.strip(), tracking_number.strip().upper()
+    # Carriers print tracking numbers in groups; "7023 2109" and "70232109" are one parcel.
+    carrier, tracking_number = carrier.strip(), re.sub(r"\s+", "", tracking_number).upper()
     if not carrier or not tracking_number:
         raise TransitionRefused(_("Give the carrier and the tracking number."))
+    offered = Claim.objects.filter(pk=claim_id).values_list("recall__remedies", flat=True).first()
+    if remedy not in (offered or []):
+        raise TransitionRefused(_("This recall does not offer that remedy."))
     claim = claim_transition(
         claim_id=claim_id,
         to_status=ClaimStatus.REPLACEMENT_SHIPPED,
@@ -50,8 +55,6 @@ def claim_ship(
         note=f"{carrier} {tracking_number}",
         expected_version=expected_version,
     )
-    if remedy not in claim.recall.remedies:
-        raise TransitionRefused(_("This recall does not offer that remedy."))
     try:
         with transaction.atomic():
             Shipment.objects.create(

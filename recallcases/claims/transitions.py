@@ -135,7 +135,7 @@ class TransitionRefused(Exception):
 def allowed_next_statuses(*, claim: Claim, actor: Actor) -> list[str]:
     """The statuses `actor` may move `claim` to now, in the order of the table."""
     return [
-        status for status, who in TRANSITIONS[claim.status].items() if _may(actor=actor, who=who)
+        status for status, who in transitions_for(claim=claim).items() if _may(actor=actor, who=who)
     ]
 
 

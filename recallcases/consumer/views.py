@@ -33,6 +33,7 @@ from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
 from recallcases.consumer.forms import ClaimForm, SerialCheckForm, StatusUploadForm, WithdrawForm
 from recallcases.recalls.models import Recall
 from recallcases.recalls.selectors import serial_lookup
+from recallcases.workspace.access import second_factor_step
 
 # Session keys. The status link's token stays in the session for a short while only, so that the
 # confirmation page can be reloaded; after that, only its hash exists (in the database).
@@ -251,7 +252,12 @@ def claim_photo(request, photo_id, variant):
         ClaimPhoto.objects.only("claim_id", "image", "thumbnail"), pk=photo_id
     )
     opened = request.session.get(OPENED_CLAIMS, [])
-    allowed = request.user.has_perm("claims.view_claim_photos") or photo.claim_id in opened
+    staff_may = (
+        request.user.has_perm("claims.view_claim_photos")
+        # A password alone is not enough where the second factor is due.
+        and second_factor_step(request) is None
+    )
+    allowed = staff_may or photo.claim_id in opened
     if not allowed:
         raise Http404
     file = photo.thumbnail if variant == "thumbnail" else photo.image

@@ -3,3 +3,7 @@ from django.apps import AppConfig
 
 class WorkspaceConfig(AppConfig):
     name = "recallcases.workspace"
+
+    def ready(self):
+        # Connects the sign-in receiver that starts a staff session's idle clock.
+        from recallcases.workspace import security  # noqa: F401

@@ -1,18 +1,31 @@
-"""Fulfilment pages: approved claims to ship, and recording shipments one by one."""
+"""Fulfilment pages: approved claims to ship, recording shipments one by one or by CSV file."""
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from recallcases.claims.fulfilment_csv import (
+    IMPORT_MAX_BYTES,
+    TrackingFileRefused,
+    shipping_csv,
+    tracking_import,
+)
 from recallcases.claims.models import Claim, ClaimStatus
 from recallcases.claims.staff import claim_ship
 from recallcases.claims.transitions import Actor, TransitionRefused
 from recallcases.workspace.access import staff_view
 from recallcases.workspace.forms import ShipmentForm
+
+# How an import treats a file with refused rows.
+ALL_OR_NOTHING = "all_or_nothing"
+GOOD_ROWS = "good_rows"
 
 
 def claims_to_ship():
@@ -34,8 +47,8 @@ def shipping_list(request):
     return render(request, "workspace/fulfilment.html", {"page": page})
 
 
-@require_POST
 @staff_view("claims.record_shipment")
+@require_POST
 def claim_ship_view(request, reference):
     claim = Claim.objects.select_related("recall").filter(reference=reference).first()
     if claim is None:
@@ -61,3 +74,67 @@ def claim_ship_view(request, reference):
     else:
         messages.success(request, _("%(reference)s is shipped.") % {"reference": claim.reference})
     return redirect("workspace:claim", reference=claim.reference)
+
+
+class TrackingImportForm(forms.Form):
+    file = forms.FileField(
+        label=_lazy("CSV file"),
+        help_text=_lazy(
+            "Columns: reference, carrier, tracking_number and optionally remedy (replacement "
+            "when empty), with a header line. UTF-8, at most 5,000 rows and 2 MB."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    bad_rows = forms.ChoiceField(
+        label=_lazy("If some rows are refused"),
+        choices=[
+            (ALL_OR_NOTHING, _lazy("Apply nothing, so I can fix the file and send it again")),
+            (GOOD_ROWS, _lazy("Apply the good rows and list the refused ones")),
+        ],
+        initial=ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(max)d MB. Split it and upload each part.")
+                % {"max": IMPORT_MAX_BYTES // (1024 * 1024)}
+            )
+        return file
+
+
+@staff_view("claims.view_claim", "claims.view_shipping_details")
+@require_safe
+def shipping_export(request):
+    """The claims to ship as a CSV file for the shipping partner, streamed row by row."""
+    response = StreamingHttpResponse(
+        shipping_csv(claims=claims_to_ship()), content_type="text/csv; charset=utf-8"
+    )
+    filename = f"claims-to-ship-{timezone.localdate():%Y-%m-%d}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # A list of names and addresses: no shared cache keeps it.
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+@staff_view("claims.record_shipment")
+@require_http_methods(["GET", "POST"])
+def tracking_import_view(request):
+    """Upload the partner's carriers and tracking numbers; shows what each row did."""
+    report = None
+    if request.method == "POST":
+        form = TrackingImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                report = tracking_import(
+                    file=form.cleaned_data["file"],
+                    actor=Actor.staff(request.user),
+                    apply_good_rows=form.cleaned_data["bad_rows"] == GOOD_ROWS,
+                )
+            except TrackingFileRefused as refused:
+                form.add_error("file", refused.message)
+    else:
+        form = TrackingImportForm()
+    return render(request, "workspace/fulfilment_import.html", {"form": form, "report": report})

@@ -130,8 +130,8 @@ def claim_detail(request, reference):
     )
 
 
-@require_POST
 @staff_view("claims.view_claim")
+@require_POST
 def claim_act(request, reference):
     claim = Claim.objects.filter(reference=reference).only("pk", "reference").first()
     if claim is None:
@@ -165,8 +165,8 @@ def claim_act(request, reference):
     return redirect("workspace:claim", reference=claim.reference)
 
 
-@require_POST
 @staff_view("claims.approve_replacement")
+@require_POST
 def bulk_approve(request):
     references = request.POST.getlist("claims")[:500]
     ids = list(Claim.objects.filter(reference__in=references).values_list("pk", flat=True))

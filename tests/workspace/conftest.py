@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
+from tests.conftest import restore_roles
 
 
 def member_of(role: str, username: str | None = None):
@@ -12,6 +13,7 @@ def member_of(role: str, username: str | None = None):
         password="a-long-test-password",
         is_staff=True,
     )
+    restore_roles()
     user.groups.add(Group.objects.get(name=role))
     return user
 
