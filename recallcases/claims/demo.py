@@ -4,7 +4,8 @@ import io
 
 from PIL import Image, ImageDraw
 
-from recallcases.claims.models import Claim
+from recallcases.claims.access import hash_access_token, new_access_token
+from recallcases.claims.models import RELEASED_STATUSES, Claim
 from recallcases.claims.photo_pipeline import process_photo
 from recallcases.claims.services import ClaimRefused, ConsumerDetails, claim_submit
 from recallcases.recalls.models import Recall
@@ -31,8 +32,12 @@ def label_photo(serial: str) -> bytes:
     return buffer.getvalue()
 
 
-def demo_claims_load(*, recall: Recall) -> int:
-    """File the demo claims that are not filed yet; return how many demo claims exist."""
+def demo_claims_load(*, recall: Recall) -> list[tuple[str, str]]:
+    """File the demo claims not filed yet; return (reference, status-link token) of each.
+
+    A real claim's link exists only once, at filing. Demo claims get a new link on every run so
+    that a newcomer can always play the consumer's part; their old links stop working.
+    """
     for model, serial, name, email, country, region, postal, city, street, lang in DEMO_CLAIMS:
         if Claim.objects.filter(recall=recall, serial=serial).exists():
             continue
@@ -57,4 +62,10 @@ def demo_claims_load(*, recall: Recall) -> int:
             )
         except ClaimRefused:
             continue
-    return Claim.objects.filter(recall=recall, serial__in=[c[1] for c in DEMO_CLAIMS]).count()
+    links = []
+    demo = Claim.objects.filter(recall=recall, serial__in=[c[1] for c in DEMO_CLAIMS])
+    for claim in demo.exclude(status__in=RELEASED_STATUSES).order_by("created_at"):
+        token = new_access_token()
+        Claim.objects.filter(pk=claim.pk).update(access_token_hash=hash_access_token(token))
+        links.append((claim.reference, token))
+    return links

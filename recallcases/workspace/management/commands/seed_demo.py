@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.add(Group.objects.get(name=role))
                 created_any = True
-        claims = demo_claims_load(recall=recall)
+        links = demo_claims_load(recall=recall)
         base_url = base_url.rstrip("/")
         lines = [
             "",
@@ -53,7 +53,8 @@ class Command(BaseCommand):
             + ", ".join(f"{name} ({role})" for name, role in DEMO_STAFF)
             + f"; password {DEMO_PASSWORD}"
             + ("" if created_any else " unless you changed it"),
-            f"  Demo claims:   {claims} in the queue",
+            "  Demo claims, in the queue; each one's private status link (new on every run):",
+            *(f"    {reference}  {base_url}/en/status/{token}/" for reference, token in links),
             "  Demo serials (made up for this demo, in the real shape):",
         ]
         for demo in DEMO_RANGES:

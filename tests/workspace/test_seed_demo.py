@@ -1,0 +1,46 @@
+import io
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from recallcases.claims.models import Claim
+
+pytestmark = pytest.mark.django_db
+
+
+def seed():
+    out = io.StringIO()
+    call_command("seed_demo", base_url="http://testserver", stdout=out)
+    return out.getvalue()
+
+
+def test_seed_demo_gives_a_login_per_role_and_claims_with_working_links(client):
+    # when: run twice, as `make run` does on every start
+    seed()
+    output = seed()
+    # then: one login per role, three demo claims, nothing doubled
+    users = get_user_model().objects.filter(
+        username__in=["reviewer", "fulfilment", "manager", "admin"]
+    )
+    assert {u.username: [g.name for g in u.groups.all()] for u in users} == {
+        "reviewer": ["Reviewer"],
+        "fulfilment": ["Fulfilment"],
+        "manager": ["Recall manager"],
+        "admin": ["Administrator"],
+    }
+    assert not any(u.is_superuser for u in users)
+    assert Claim.objects.count() == 3
+    assert "A3102DMX10000001 to A3102DMX10000500" in output
+    # and the printed status links open their claims (those of the latest run)
+    links = re.findall(r"([A-Z0-9]{4}-[A-Z0-9]{4})  http://testserver(/en/status/\S+/)", output)
+    assert len(links) == 3
+    for reference, path in links:
+        assert reference in client.get(path).content.decode()
+    # and the demo reviewer signs in with the printed password
+    signed_in = client.post(
+        "/workspace/login/", {"username": "reviewer", "password": "recall-demo-2024"}
+    )
+    assert signed_in.status_code == 302
+    assert client.get(signed_in.url).status_code == 200
