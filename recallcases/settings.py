@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "recallcases.claims",
     "recallcases.consumer",
     "recallcases.workspace",
+    "recallcases.notifications",
 ]
 
 MIDDLEWARE = [
@@ -137,13 +138,49 @@ else:
     # Local memory is per process: right for `make run`, wrong for several servers (use Redis).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
-# Celery: Redis as broker when configured; otherwise tasks run in-process, at once.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Celery: Redis as broker when configured; otherwise tasks run in-process, at once. See
+# docs/adr/0005-email-outbox.md for why each of these is set as it is.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged when it has run, not when it was received: a worker killed mid-task
+# leaves it to be delivered again (tasks are idempotent: the outbox row decides).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A stuck send is killed; SMTP has its own 10 s timeout well inside these.
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+# Redis redelivers an unacknowledged task after the visibility timeout; no countdown may be longer.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    # Publishing must fail fast when Redis is away, never wait forever: the row stays pending.
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+    "retry_on_timeout": False,
+    "max_retries": 1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "recallcases.notifications.tasks.outbox_sweep", "schedule": 30.0},
+    "reminders": {"task": "recallcases.notifications.tasks.reminders_send", "schedule": 3600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+
+# The outbox (recallcases.notifications): tries before an email is marked failed, the backoff.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=30.0)
+OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
+# The longest countdown given to Celery: well inside the visibility timeout above.
+OUTBOX_MAX_COUNTDOWN = 1800
+# How long a fresh row is left to its own publish-after-commit before the sweep takes it too.
+OUTBOX_SWEEP_GRACE_SECONDS = env.float("OUTBOX_SWEEP_GRACE_SECONDS", default=30.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -263,6 +300,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="recalls@localhost")
+# The right-hand side of every Message-ID, so that mail clients recognise a message sent twice.
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="recallcases.localhost")
 ANYMAIL = env.dict("ANYMAIL", default={})
 
 # Rate limits of the public serial check and claim form, per client address.

@@ -125,6 +125,21 @@ class Claim(models.Model):
         return self.reference
 
 
+class ClaimLink(models.Model):
+    """A further private status link of a claim, sent in an email; only its hash is kept.
+
+    The first link is shown once when the claim is filed (Claim.access_token_hash); every email
+    carries a link of its own, so that no secret needs to be kept in a readable form.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"link of {self.claim}"
+
+
 class PhotoKind(models.TextChoices):
     SERIAL_LABEL = "serial_label", _("Serial number label")
     DISPOSAL = "disposal", _("Proof of disposal")

@@ -23,9 +23,10 @@ def claim_by_access_token(*, token: str) -> Claim | None:
     """The claim whose private link carries `token`, or None. Compares hashes only."""
     if not token or len(token) > 100:
         return None
+    token_hash = hash_access_token(token)
     return (
         Claim.objects.select_related("recall", "product")
-        .filter(access_token_hash=hash_access_token(token))
+        .filter(Q(access_token_hash=token_hash) | Q(links__token_hash=token_hash))
         .first()
     )
 
@@ -110,6 +111,7 @@ def claim_for_staff(*, reference: str) -> Claim | None:
             Prefetch("events", queryset=ClaimEvent.objects.select_related("actor")),
             "photos",
             "shipments",
+            "emails",
         )
         .filter(reference=normalise_reference(reference))
         .first()

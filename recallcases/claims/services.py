@@ -15,7 +15,7 @@ from recallcases.claims.addresses import address_key
 from recallcases.claims.models import (
     RELEASED_STATUSES,
     Claim,
-    ClaimEvent,
+    ClaimLink,
     ClaimPhoto,
     ClaimStatus,
     PhotoKind,
@@ -28,6 +28,7 @@ from recallcases.claims.transitions import (
     CONSUMER,
     TransitionRefused,
     claim_transition,
+    record_event,
     transitions_for,
 )
 from recallcases.recalls.models import Product, Recall
@@ -178,8 +179,8 @@ def claim_submit(
                 email_disposable=is_disposable_email(details.email),
                 **{**details.__dict__, "email": details.email.strip().lower()},
             )
-            ClaimEvent.objects.create(
-                claim=claim, actor_kind=CONSUMER.kind, to_status=ClaimStatus.SUBMITTED
+            record_event(
+                claim=claim, actor=CONSUMER, from_status="", to_status=ClaimStatus.SUBMITTED
             )
             files.save(claim=claim, kind=PhotoKind.SERIAL_LABEL, photo=photo)
     except IntegrityError:
@@ -275,3 +276,10 @@ def claim_consumer_upload(
     except BaseException:
         files.discard()
         raise
+
+
+def claim_link_new(*, claim: Claim) -> str:
+    """A new private status link for `claim` (for an email); returns its secret, keeps its hash."""
+    token = new_access_token()
+    ClaimLink.objects.create(claim=claim, token_hash=hash_access_token(token))
+    return token

@@ -4,6 +4,7 @@ Every change of a claim's status goes through `claim_transition`. It locks the c
 the table below and the actor's right, writes the event row and saves, in one transaction.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -124,6 +125,27 @@ NOTE_REQUIRED = {
 }
 
 
+# Called with (claim, event) inside the transaction that records each event, so that what must
+# follow a step (the consumer's email in the outbox) is written atomically with it. Apps that
+# claims must not import (notifications) add themselves here when they load.
+EVENT_LISTENERS: list[Callable[[Claim, ClaimEvent], None]] = []
+
+
+def record_event(*, claim: Claim, actor: Actor, from_status: str, to_status: str, note: str = ""):
+    """Append a step to the claim's log and tell the listeners, in the caller's transaction."""
+    event = ClaimEvent.objects.create(
+        claim=claim,
+        actor=actor.user,
+        actor_kind=actor.kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+    for listener in EVENT_LISTENERS:
+        listener(claim, event)
+    return event
+
+
 class TransitionRefused(Exception):
     """A transition that may not happen; `message` is fit to show the person who asked."""
 
@@ -178,20 +200,16 @@ def claim_transition(
     if (claim.status, to_status) in NOTE_REQUIRED and not note:
         raise TransitionRefused(_("Please give a reason: the consumer will read it."))
 
-    ClaimEvent.objects.create(
-        claim=claim,
-        actor=actor.user,
-        actor_kind=actor.kind,
-        from_status=claim.status,
-        to_status=to_status,
-        note=note,
-    )
+    from_status = claim.status
     claim.status = to_status
     claim.version += 1
     try:
         # A savepoint: a refused reopening must not break the caller's transaction.
         with transaction.atomic():
             claim.save(update_fields=["status", "version", "updated_at"])
+            record_event(
+                claim=claim, actor=actor, from_status=from_status, to_status=to_status, note=note
+            )
     except IntegrityError:
         # Only reopening can collide: another claim for this serial was filed meanwhile.
         raise TransitionRefused(

@@ -71,6 +71,12 @@ class Recall(BilingualText, models.Model):
         help_text="Whether proof of disposal must be accepted before the remedy ships "
         "(default: after).",
     )
+    information_reminder_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Remind a consumer asked for information after this many days."
+    )
+    disposal_reminder_days = models.PositiveSmallIntegerField(
+        default=14, help_text="Remind a consumer to send proof of disposal after this many days."
+    )
     regulator_references = models.JSONField(
         default=dict, blank=True, help_text='e.g. {"CPSC": "25-XXX", "Health Canada": "RA-XXXXX"}'
     )

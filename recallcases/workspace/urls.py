@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recallcases.workspace import fulfilment, security, views
+from recallcases.workspace import emails, fulfilment, security, views
 
 app_name = "workspace"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("fulfilment/", fulfilment.shipping_list, name="fulfilment"),
     path("fulfilment/export.csv", fulfilment.shipping_export, name="fulfilment_export"),
     path("fulfilment/import/", fulfilment.tracking_import_view, name="fulfilment_import"),
+    path("emails/failed/", emails.failed_emails, name="failed_emails"),
+    path("emails/<int:email_id>/retry/", emails.email_retry, name="email_retry"),
 ]

@@ -12,9 +12,11 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recallcases.claims.models import Claim, ClaimStatus
+from recallcases.notifications.models import OutboundEmail
 from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
 from tests.factories import ClaimFactory, add_photo, claim_with_link
 from tests.workspace.conftest import member_of
@@ -83,6 +85,8 @@ GET_TABLE = {
     "workspace:fulfilment":        (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_export": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_import": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
+    "workspace:failed_emails":     (LOGIN, LOGIN, NO, OK,     OK,     OK,     OK,     OTP),
+    "workspace:email_retry":       (LOGIN, LOGIN, NO, METHOD, METHOD, METHOD, METHOD, OTP),
     OWN_PHOTO:                     (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OWN_THUMBNAIL:                 (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OTHER_PHOTO:                   (GONE,  GONE,  GONE, OK,   GONE,   OK,     GONE,   GONE),
@@ -165,7 +169,16 @@ def world(speaker):
     )
     users[PASSWORD_ONLY] = member_of(RECALL_MANAGER, username="manager-with-authenticator")
     TOTPDevice.objects.create(user=users[PASSWORD_ONLY], name="phone", confirmed=True)
+    email_a = OutboundEmail.objects.create(
+        claim=claim_a,
+        kind="received",
+        dedupe_key="access-test",
+        message_id="<access-test@recallcases.test>",
+        state="failed",
+        next_attempt_at=timezone.now(),
+    )
     return {
+        "email_a": email_a,
         "claim_a": claim_a,
         "token_a": token_a,
         "claim_b": claim_b,
@@ -186,7 +199,13 @@ def visitor(kind: str, world, status_link: str) -> Client:
 
 
 def every_page(world) -> dict[str, str]:
-    pages = staff_pages({"reference": world["claim_a"].reference, "photo_id": world["photo_a"].pk})
+    pages = staff_pages(
+        {
+            "reference": world["claim_a"].reference,
+            "photo_id": world["photo_a"].pk,
+            "email_id": world["email_a"].pk,
+        }
+    )
     pages[OWN_PHOTO] = reverse("claim_photo", args=[world["photo_a"].pk, "image"])
     pages[OWN_THUMBNAIL] = reverse("claim_photo", args=[world["photo_a"].pk, "thumbnail"])
     pages[OTHER_PHOTO] = reverse("claim_photo", args=[world["photo_b"].pk, "image"])

@@ -1,0 +1,134 @@
+"""What each email says, in the consumer's language, and how it is put together."""
+
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from recallcases.claims.services import claim_link_new
+from recallcases.claims.staff import tracking_url
+from recallcases.notifications.models import EmailKind as K
+from recallcases.notifications.models import OutboundEmail
+
+# kind → (subject, paragraphs). Placeholders: %(reference)s, %(recall)s, %(product)s.
+CONTENT = {
+    K.RECEIVED: (
+        _("We received your claim %(reference)s"),
+        [
+            _("Thank you. We received your claim for a free replacement of your %(product)s."),
+            _("Until your replacement arrives, do not use the recalled speaker: keep it powered "
+              "off and unplugged."),
+        ],
+    ),
+    K.INFORMATION_REQUESTED: (
+        _("We need more information for your claim %(reference)s"),
+        [_("Before we can go on with your claim, we need something from you:")],
+    ),
+    K.VERIFIED: (
+        _("Your claim %(reference)s is verified"),
+        [_("Your speaker is part of the recall and your claim is in order. Your free "
+           "replacement will be approved shortly.")],
+    ),
+    K.REPLACEMENT_APPROVED: (
+        _("Your free replacement is approved (%(reference)s)"),
+        [_("Your free replacement is approved. We will email you when it ships.")],
+    ),
+    K.REPLACEMENT_SHIPPED: (
+        _("Your replacement is on its way (%(reference)s)"),
+        [_("Your replacement speaker has shipped.")],
+    ),
+    K.DISPOSAL_REFUSED: (
+        _("Please send a new proof of disposal (%(reference)s)"),
+        [_("We could not accept the proof of disposal you sent:")],
+    ),
+    K.DISPOSAL_CONFIRMED: (
+        _("Your proof of disposal is accepted (%(reference)s)"),
+        [_("Thank you for disposing of the recalled speaker safely.")],
+    ),
+    K.REJECTED: (
+        _("We could not accept your claim %(reference)s"),
+        [_("We could not accept your claim, for this reason:")],
+    ),
+    K.WITHDRAWN: (
+        _("Your claim %(reference)s is withdrawn"),
+        [_("Your claim is withdrawn, as you asked. If this is a mistake, contact us.")],
+    ),
+    K.REOPENED: (
+        _("Your claim %(reference)s is open again"),
+        [_("We reopened your claim and will check it again.")],
+    ),
+    K.DISPOSAL_REMINDER: (
+        _("Reminder: send your proof of disposal (%(reference)s)"),
+        [_("We have not received your proof that the recalled speaker is out of use. Please "
+           "send it from your claim's page: the recalled unit must not be used or thrown in the "
+           "household trash.")],
+    ),
+    K.INFORMATION_REMINDER: (
+        _("Reminder: we still need information for your claim %(reference)s"),
+        [_("We are still waiting for the information we asked for. Your claim cannot go on "
+           "without it.")],
+    ),
+}  # fmt: skip
+
+# Messages that ask the consumer to do something on their claim's page, and what.
+WANTS_DISPOSAL_PROOF = {K.REPLACEMENT_SHIPPED, K.DISPOSAL_REFUSED, K.DISPOSAL_REMINDER}
+
+
+def new_message_id() -> str:
+    return make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
+
+
+def compose(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The message `email` stands for, rendered now in the claim's language.
+
+    Each message carries a private link of its own (only its hash is kept) and the Message-ID
+    fixed when the row was written.
+    """
+    claim = email.claim
+    recall = claim.recall
+    with translation.override(claim.language):
+        token = claim_link_new(claim=claim)
+        status_url = settings.SITE_URL + reverse("consumer:claim_status", kwargs={"token": token})
+        subject_text, paragraphs = CONTENT[email.kind]
+        names = {
+            "reference": claim.reference,
+            "recall": recall.title,
+            "product": claim.product.name,
+        }
+        shipment = (
+            claim.shipments.order_by("-created_at").first()
+            if email.kind == K.REPLACEMENT_SHIPPED
+            else None
+        )
+        wants_proof = email.kind in WANTS_DISPOSAL_PROOF and not (
+            recall.disposal_before_shipping and email.kind == K.REPLACEMENT_SHIPPED
+        )
+        context = {
+            "claim": claim,
+            "recall": recall,
+            "paragraphs": [str(p) % names for p in paragraphs],
+            "note": email.event.note if email.event else "",
+            "status_url": status_url,
+            "shipment": shipment,
+            "tracking_url": tracking_url(
+                carrier=shipment.carrier, tracking_number=shipment.tracking_number
+            )
+            if shipment
+            else "",
+            "wants_proof": wants_proof,
+        }
+        subject = str(subject_text) % names
+        text = render_to_string("emails/message.txt", context)
+        html = render_to_string("emails/message.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[claim.email],
+        headers={"Message-ID": email.message_id},
+    )
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,62 @@
+"""The email outbox: one row per message a consumer must receive, written with its cause."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from recallcases.claims.models import Claim, ClaimEvent
+
+
+class EmailKind(models.TextChoices):
+    RECEIVED = "received", _("Claim received")
+    INFORMATION_REQUESTED = "information_requested", _("Information requested")
+    VERIFIED = "verified", _("Claim verified")
+    REPLACEMENT_APPROVED = "replacement_approved", _("Replacement approved")
+    REPLACEMENT_SHIPPED = "replacement_shipped", _("Replacement shipped")
+    DISPOSAL_REFUSED = "disposal_refused", _("Proof of disposal refused")
+    DISPOSAL_CONFIRMED = "disposal_confirmed", _("Disposal confirmed")
+    REJECTED = "rejected", _("Claim rejected")
+    WITHDRAWN = "withdrawn", _("Claim withdrawn")
+    REOPENED = "reopened", _("Claim reopened")
+    DISPOSAL_REMINDER = "disposal_reminder", _("Disposal reminder")
+    INFORMATION_REMINDER = "information_reminder", _("Information reminder")
+
+
+class EmailState(models.TextChoices):
+    # Waiting to be sent (first try, or a retry after a failure).
+    PENDING = "pending", _("Pending")
+    # Handed to the mail server.
+    SENT = "sent", _("Sent")
+    # Every try failed; staff can send it again.
+    FAILED = "failed", _("Failed")
+
+
+class OutboundEmail(models.Model):
+    """A message to a consumer. Its body is rendered when it is sent, in the claim's language.
+
+    `dedupe_key` makes a message unique per cause (one event, or one reminder period), so a step
+    or a reminder run twice writes one row; `message_id` is fixed when the row is written, so a
+    message sent twice in the one unavoidable window is recognisable as one by any mail client.
+    """
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="emails")
+    event = models.ForeignKey(
+        ClaimEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=30, choices=EmailKind.choices)
+    dedupe_key = models.CharField(max_length=100, unique=True)
+    message_id = models.CharField(max_length=200, unique=True)
+    state = models.CharField(
+        max_length=10, choices=EmailState.choices, default=EmailState.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.claim}"

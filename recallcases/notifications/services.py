@@ -1,0 +1,138 @@
+"""Writing the outbox, and handing its rows to Celery once the transaction has committed."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from recallcases.claims.models import Claim, ClaimEvent
+from recallcases.claims.models import ClaimStatus as S
+from recallcases.notifications.messages import new_message_id
+from recallcases.notifications.models import EmailKind as K
+from recallcases.notifications.models import EmailState, OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+# (from status, to status) → the email that step sends; None as "from" matches any status.
+STEP_EMAILS = {
+    ("", S.SUBMITTED): K.RECEIVED,
+    (None, S.INFORMATION_REQUESTED): K.INFORMATION_REQUESTED,
+    (None, S.VERIFIED): K.VERIFIED,
+    (S.VERIFIED, S.REPLACEMENT_APPROVED): K.REPLACEMENT_APPROVED,
+    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_APPROVED): K.DISPOSAL_REFUSED,
+    (S.REPLACEMENT_APPROVED, S.REPLACEMENT_SHIPPED): K.REPLACEMENT_SHIPPED,
+    (S.DISPOSAL_CONFIRMED, S.REPLACEMENT_SHIPPED): K.REPLACEMENT_SHIPPED,
+    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_SHIPPED): K.DISPOSAL_REFUSED,
+    (None, S.DISPOSAL_CONFIRMED): K.DISPOSAL_CONFIRMED,
+    (None, S.REJECTED): K.REJECTED,
+    (None, S.WITHDRAWN): K.WITHDRAWN,
+    (S.REJECTED, S.SUBMITTED): K.REOPENED,
+    (S.WITHDRAWN, S.SUBMITTED): K.REOPENED,
+}
+
+
+def email_kind_for(*, from_status: str, to_status: str) -> str | None:
+    """The email a step sends to the consumer, or None (their own uploads, closing)."""
+    return STEP_EMAILS.get((from_status, to_status)) or STEP_EMAILS.get((None, to_status))
+
+
+def outbox_write_for_event(claim: Claim, event: ClaimEvent) -> OutboundEmail | None:
+    """Write the email of a claim's step, in the step's transaction; send it after commit."""
+    kind = email_kind_for(from_status=event.from_status, to_status=event.to_status)
+    if kind is None:
+        return None
+    email = OutboundEmail.objects.create(
+        claim=claim,
+        event=event,
+        kind=kind,
+        dedupe_key=f"event:{event.pk}",
+        message_id=new_message_id(),
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: outbox_enqueue(email_id=email.pk))
+    return email
+
+
+def outbox_enqueue(*, email_id: int, countdown: int | None = None) -> bool:
+    """Ask a worker to send one email; never raises (the sweeper retries what is not published).
+
+    With Redis away the publish fails within the broker's connect timeout and the row stays
+    pending; the periodic sweep enqueues it again once the broker is back.
+    """
+    from recallcases.notifications.tasks import send_outbound_email
+
+    try:
+        send_outbound_email.apply_async(args=[email_id], countdown=countdown)
+    except Exception:  # the broker, or an eager run's own failure: the row stays pending
+        logger.warning("outbox: email %s not handed to a worker; the sweep will", email_id)
+        return False
+    return True
+
+
+def outbox_due(*, now=None, limit: int = 500) -> list[int]:
+    """Pending emails whose time has come and that the publish after commit has had time for."""
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
+    return list(
+        OutboundEmail.objects.filter(state=EmailState.PENDING, next_attempt_at__lte=now - grace)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def outbox_retry(*, email_id: int) -> bool:
+    """Staff send a failed email again: it starts over with a fresh count of tries."""
+    updated = OutboundEmail.objects.filter(pk=email_id, state=EmailState.FAILED).update(
+        state=EmailState.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    if updated:
+        transaction.on_commit(lambda: outbox_enqueue(email_id=email_id))
+    return bool(updated)
+
+
+# reminder kind → (which claims wait for the consumer, the recall's field with the number of days)
+REMINDERS = {
+    K.INFORMATION_REMINDER: (Q(status=S.INFORMATION_REQUESTED), "information_reminder_days"),
+    K.DISPOSAL_REMINDER: (
+        Q(status=S.REPLACEMENT_SHIPPED, recall__disposal_before_shipping=False)
+        # where the recall wants proof before shipping, the reminder follows the approval
+        | Q(status=S.REPLACEMENT_APPROVED, recall__disposal_before_shipping=True),
+        "disposal_reminder_days",
+    ),
+}
+
+
+def reminders_write(*, now=None) -> int:
+    """Write the reminders that are due: at most one per claim, kind and period of N days.
+
+    The period is counted from the claim's last change of status, so a claim waiting 15 days
+    with N = 7 is in its second period: one reminder at day 7, one at day 14, no more.
+    """
+    now = now or timezone.now()
+    written = 0
+    for kind, (waiting, days_field) in REMINDERS.items():
+        for claim in Claim.objects.filter(waiting).select_related("recall"):
+            days = getattr(claim.recall, days_field)
+            period = (now - claim.updated_at).days // days if days else 0
+            if period >= 1:
+                written += _write_reminder(claim=claim, kind=kind, period=period, now=now)
+    return written
+
+
+def _write_reminder(*, claim: Claim, kind: str, period: int, now) -> int:
+    try:
+        with transaction.atomic():
+            email = OutboundEmail.objects.create(
+                claim=claim,
+                kind=kind,
+                dedupe_key=f"reminder:{kind}:{claim.pk}:{claim.updated_at:%Y%m%d%H%M%S}:{period}",
+                message_id=new_message_id(),
+                next_attempt_at=now,
+            )
+    except IntegrityError:  # already written for this period
+        return 0
+    transaction.on_commit(lambda: outbox_enqueue(email_id=email.pk))
+    return 1
