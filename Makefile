@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint format messages bench clean
+.PHONY: help install run worker beat test lint format messages bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,7 +35,21 @@ run: install ## Set up (migrate, demo recall and login) and serve on http://127.
 	  else echo "  No REDIS_URL: local-memory cache and in-process tasks."; fi
 	@if [ -n "$${DATABASE_URL:-}" ]; then echo "  Database: $${DATABASE_URL%%:*} (DATABASE_URL)."; \
 	  else echo "  Database: SQLite (var/db.sqlite3)."; fi
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@# With Redis, a Celery worker and beat run beside the web server and stop with it.
+	@if [ -n "$${REDIS_URL:-}" ]; then \
+	  trap 'kill 0' EXIT INT TERM; \
+	  $(VENV)/bin/celery -A recallcases worker --loglevel=INFO --concurrency=2 & \
+	  $(VENV)/bin/celery -A recallcases beat --loglevel=INFO & \
+	  $(PY) manage.py runserver $(HOST):$(PORT); \
+	else \
+	  $(PY) manage.py runserver $(HOST):$(PORT); \
+	fi
+
+worker: install ## Run a Celery worker (needs REDIS_URL): sends the outbox's emails
+	$(VENV)/bin/celery -A recallcases worker --loglevel=INFO
+
+beat: install ## Run Celery beat (needs REDIS_URL): the outbox sweep and the reminders
+	$(VENV)/bin/celery -A recallcases beat --loglevel=INFO
 
 test: install ## Lint, check migrations and translations, run the whole test suite
 	$(VENV)/bin/ruff check .

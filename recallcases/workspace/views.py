@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from recallcases.claims.models import Claim, ClaimStatus
@@ -172,8 +172,15 @@ def bulk_approve(request):
     ids = list(Claim.objects.filter(reference__in=references).values_list("pk", flat=True))
     result = claims_approve(claim_ids=ids, actor=Actor.staff(request.user))
     if result.done:
+        count = len(result.done)
         messages.success(
-            request, _("Replacement approved for %(count)d claims.") % {"count": len(result.done)}
+            request,
+            ngettext(
+                "Replacement approved for %(count)d claim.",
+                "Replacement approved for %(count)d claims.",
+                count,
+            )
+            % {"count": count},
         )
     for reference, why in result.refused:
         messages.error(request, f"{reference}: {why}")
