@@ -1,5 +1,6 @@
 """What each email says, in the consumer's language, and how it is put together."""
 
+from collections.abc import Callable
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -82,8 +83,21 @@ def new_message_id() -> str:
     return make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
 
 
+# kind → function(email) -> EmailMultiAlternatives, for messages other than the consumer's claim
+# emails below. Apps that notifications must not import (incidents) add theirs when they load.
+COMPOSERS: dict[str, Callable[[OutboundEmail], EmailMultiAlternatives]] = {}
+
+
 def compose(email: OutboundEmail) -> EmailMultiAlternatives:
-    """The message `email` stands for, rendered now in the claim's language.
+    """The message `email` stands for, rendered now (see compose_claim_email and COMPOSERS)."""
+    composer = COMPOSERS.get(email.kind, compose_claim_email)
+    message = composer(email)
+    message.extra_headers["Message-ID"] = email.message_id
+    return message
+
+
+def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
+    """A claim's email to its consumer, rendered now in the claim's language.
 
     Each message carries a private link of its own (only its hash is kept) and the Message-ID
     fixed when the row was written.
@@ -127,7 +141,7 @@ def compose(email: OutboundEmail) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        to=[claim.email],
+        to=[email.recipient or claim.email],
         headers={"Message-ID": email.message_id},
     )
     message.attach_alternative(html, "text/html")

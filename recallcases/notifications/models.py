@@ -19,6 +19,8 @@ class EmailKind(models.TextChoices):
     REOPENED = "reopened", _("Claim reopened")
     DISPOSAL_REMINDER = "disposal_reminder", _("Disposal reminder")
     INFORMATION_REMINDER = "information_reminder", _("Information reminder")
+    # To the recall's safety contact, not the consumer: an urgent incident report.
+    INCIDENT_ALERT = "incident_alert", _("Urgent incident alert")
 
 
 class EmailState(models.TextChoices):
@@ -38,7 +40,13 @@ class OutboundEmail(models.Model):
     message sent twice in the one unavoidable window is recognisable as one by any mail client.
     """
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="emails")
+    # The claim the email is about (its consumer is the recipient unless `recipient` is set).
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="emails", null=True, blank=True
+    )
+    recipient = models.EmailField(blank=True, help_text="When empty: the claim's consumer.")
+    # Ids the message is about besides the claim, e.g. {"incident": 12}: never personal data.
+    context = models.JSONField(default=dict, blank=True)
     event = models.ForeignKey(
         ClaimEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -90,7 +90,7 @@ def test_claim_goes_from_verification_to_confirmed_disposal_in_the_browser(
     with manager.expect_navigation():
         manager.get_by_role("button", name="Approve replacement for the selected claims").click()
     # then
-    expect(manager.get_by_role("status")).to_have_text("Replacement approved for 1 claims.")
+    expect(manager.get_by_role("status")).to_have_text("Replacement approved for 1 claim.")
     expect(manager.locator("#queue tbody tr")).to_contain_text("Replacement approved")
 
     # when: fulfilment finds it in the claims to ship and records the shipment
