@@ -113,3 +113,22 @@ def add_photo(claim: Claim, *, kind: str = "serial_label", content: bytes | None
         source_format=photo.source_format,
         source_sha256=photo.source_sha256,
     )
+
+
+def consumer_details(**overrides):
+    """The details a consumer types in the claim form (a Montréal address by default)."""
+    from recallcases.claims.services import ConsumerDetails
+
+    fields = {
+        "name": "Camille Roy",
+        "email": "camille@example.ca",
+        "phone": "514-555-0199",
+        "address_line1": "1000 rue Sherbrooke Ouest",
+        "address_line2": "",
+        "city": "Montréal",
+        "region": "QC",
+        "postal_code": "H3A 3G4",
+        "country": "CA",
+        "language": "fr-ca",
+    }
+    return ConsumerDetails(**{**fields, **overrides})

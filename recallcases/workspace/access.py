@@ -75,17 +75,22 @@ def redirect_with_next(url_name: str, next_url: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{reverse(url_name)}?{urlencode({REDIRECT_FIELD_NAME: next_url})}")
 
 
+def _refuse_unless_staff(request):
+    """A response for a visitor who is not signed-in active staff, or None for staff."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), "workspace:login")
+    if not user.is_active or not user.is_staff:
+        raise PermissionDenied
+    return None
+
+
 def signed_in_staff(view):
     """Decorate a sign-in step: signed-in active staff only, second factor not required yet."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), "workspace:login")
-        if not user.is_active or not user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+        return _refuse_unless_staff(request) or view(request, *args, **kwargs)
 
     return wrapper
 
@@ -101,14 +106,11 @@ def staff_view(*permissions: str):
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            user = request.user
-            if not user.is_authenticated:
-                return redirect_to_login(request.get_full_path(), "workspace:login")
-            if not user.is_active or not user.is_staff:
-                raise PermissionDenied
+            if refused := _refuse_unless_staff(request):
+                return refused
             if step := second_factor_step(request):
                 return redirect_with_next(step, request.get_full_path())
-            if permissions and not user.has_perms(permissions):
+            if permissions and not request.user.has_perms(permissions):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

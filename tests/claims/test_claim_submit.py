@@ -11,22 +11,12 @@ from recallcases.claims.access import REFERENCE_ALPHABET, hash_access_token
 from recallcases.claims.models import Claim, ClaimPhoto, ClaimStatus
 from recallcases.claims.photo_pipeline import process_photo
 from recallcases.claims.selectors import claim_by_access_token
-from recallcases.claims.services import ClaimRefused, ConsumerDetails, claim_submit
+from recallcases.claims.services import ClaimRefused, claim_submit
 from recallcases.claims.transitions import SYSTEM, claim_transition
+from tests.factories import consumer_details
 from tests.images import jpeg_bytes
 
-DETAILS = ConsumerDetails(
-    name="Camille Roy",
-    email="camille@example.ca",
-    phone="514-555-0199",
-    address_line1="1000 rue Sherbrooke Ouest",
-    address_line2="",
-    city="Montréal",
-    region="QC",
-    postal_code="H3A 3G4",
-    country="CA",
-    language="fr-ca",
-)
+DETAILS = consumer_details()
 
 
 def stored_files() -> set[Path]:

@@ -18,7 +18,7 @@ from recallcases.notifications.services import (
     outbox_retry,
     reminders_write,
 )
-from tests.factories import ClaimFactory, ProductFactory
+from tests.factories import ClaimFactory, ProductFactory, consumer_details
 from tests.workspace.conftest import member_of
 
 pytestmark = pytest.mark.django_db
@@ -67,25 +67,14 @@ def test_refused_step_writes_no_email():
 
 def test_submitted_claim_writes_its_receipt(recall, speaker):
     from recallcases.claims.photo_pipeline import process_photo
-    from recallcases.claims.services import ConsumerDetails, claim_submit
+    from recallcases.claims.services import claim_submit
     from tests.images import jpeg_bytes
 
     claim = claim_submit(
         recall=recall,
         product=speaker,
         serial_as_typed="A3102DMX10000077",
-        details=ConsumerDetails(
-            name="Camille Roy",
-            email="camille@example.ca",
-            phone="5145550199",
-            address_line1="1 rue X",
-            address_line2="",
-            city="Montréal",
-            region="QC",
-            postal_code="H3A 3G4",
-            country="CA",
-            language="fr-ca",
-        ),
+        details=consumer_details(),
         photo=process_photo(jpeg_bytes()),
     ).claim
     email = OutboundEmail.objects.get(claim=claim)

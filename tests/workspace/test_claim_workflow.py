@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from recallcases.claims.models import Claim, ClaimStatus, Shipment
 from recallcases.claims.photo_pipeline import process_photo
-from recallcases.claims.services import ConsumerDetails, claim_submit
-from tests.factories import ClaimFactory, add_photo, claim_with_link
+from recallcases.claims.services import claim_submit
+from tests.factories import ClaimFactory, add_photo, claim_with_link, consumer_details
 from tests.images import jpeg_bytes, photo_upload
 
 pytestmark = pytest.mark.django_db
@@ -197,18 +197,7 @@ def test_signals_flag_serial_of_another_product_and_disposable_email(
         recall=recall,
         product=recall.products.get(model="A3302"),  # the registry says A3102
         serial_as_typed="A3102DMX10000300",
-        details=ConsumerDetails(
-            name="T",
-            email="x@mailinator.com",
-            phone="2065550100",
-            address_line1="1 A St",
-            address_line2="",
-            city="Seattle",
-            region="WA",
-            postal_code="98101",
-            country="US",
-            language="en",
-        ),
+        details=consumer_details(email="x@mailinator.com"),
         photo=process_photo(jpeg_bytes()),
     ).claim
     page = as_user(manager).get(f"/workspace/claims/{claim.reference}/").content.decode()
