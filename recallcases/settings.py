@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "recallcases.consumer",
     "recallcases.workspace",
     "recallcases.notifications",
+    # Direct notice: known purchasers, their recall notices and reminders, unsubscribing.
+    "recallcases.notices",
+    "recallcases.incidents",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +173,8 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "recallcases.notifications.tasks.outbox_sweep", "schedule": 30.0},
     "reminders": {"task": "recallcases.notifications.tasks.reminders_send", "schedule": 3600.0},
+    # Direct notice: write due reminders, publish the notices due in the coming minute.
+    "notices": {"task": "recallcases.notices.tasks.notices_send_due", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 
@@ -181,6 +186,11 @@ OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 OUTBOX_MAX_COUNTDOWN = 1800
 # How long a fresh row is left to its own publish-after-commit before the sweep takes it too.
 OUTBOX_SWEEP_GRACE_SECONDS = env.float("OUTBOX_SWEEP_GRACE_SECONDS", default=30.0)
+
+# Direct notice (recallcases.notices): recall notices and reminders sent per minute, all recalls.
+NOTICE_RATE_PER_MINUTE = env.int("NOTICE_RATE_PER_MINUTE", default=600)
+# Days after a notice (and after each reminder) before a purchaser who has not claimed is reminded.
+NOTICE_REMINDER_DAYS = env.int("NOTICE_REMINDER_DAYS", default=30)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -17,4 +17,10 @@ urlpatterns = [
 ]
 # Consumer pages carry their language in the address (/en/..., /fr-ca/...), so a link in an email
 # opens in the language the consumer chose.
-urlpatterns += i18n_patterns(path("", include("recallcases.consumer.urls")))
+urlpatterns += i18n_patterns(
+    # Incident reports first: their addresses sit under the recall's and the status page's.
+    path("", include("recallcases.incidents.urls")),
+    # The unsubscribe page of recall notices: public, before the recall pages' <slug>/ addresses.
+    path("", include("recallcases.notices.urls")),
+    path("", include("recallcases.consumer.urls")),
+)

@@ -4,9 +4,11 @@ import importlib
 import os
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 
 from recallcases.recalls.demo import demo_recall_load
 
@@ -20,6 +22,15 @@ def require(available: bool, what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} is required in CI but is not available")
     pytest.skip(f"{what} is not available here")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request to a French page leaves French active in the test's thread: start each test in
+    # the default language, as each real request does.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
@@ -64,10 +75,22 @@ def restore_roles() -> None:
 
     if Group.objects.filter(name__in=ROLES).count() == len(ROLES):
         return
-    first = importlib.import_module("recallcases.workspace.migrations.0001_roles")
-    second = importlib.import_module("recallcases.workspace.migrations.0002_staff_policy")
-    grants = {name: list(permissions) for name, permissions in first.ROLES.items()}
-    grants["Administrator"] += second.ADMINISTRATOR_PERMISSIONS
+
+    def migration(name):
+        return importlib.import_module(f"recallcases.{name}")
+
+    grants = {
+        name: list(permissions)
+        for name, permissions in migration("workspace.migrations.0001_roles").ROLES.items()
+    }
+    grants["Administrator"] += migration(
+        "workspace.migrations.0002_staff_policy"
+    ).ADMINISTRATOR_PERMISSIONS
+    for name, permissions in migration("incidents.migrations.0002_roles").ROLES.items():
+        grants[name] += permissions
+    grants["Recall manager"] += migration(
+        "notices.migrations.0002_recall_manager_grants"
+    ).RECALL_MANAGER_PERMISSIONS
     for name, permissions in grants.items():
         group, _ = Group.objects.get_or_create(name=name)
         for permission in permissions:

@@ -40,7 +40,7 @@ def deliver(*, email_id: int) -> tuple[Outcome, float]:
     now = timezone.now()
     with transaction.atomic():
         email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("claim__recall", "claim__product", "event")
             .filter(pk=email_id, state=EmailState.PENDING, next_attempt_at__lte=now)
             .first()

@@ -21,6 +21,9 @@ class EmailKind(models.TextChoices):
     INFORMATION_REMINDER = "information_reminder", _("Information reminder")
     # To the recall's safety contact, not the consumer: an urgent incident report.
     INCIDENT_ALERT = "incident_alert", _("Urgent incident alert")
+    # To a known purchaser (direct notice), not about a claim: the recall notice, then reminders.
+    RECALL_NOTICE = "recall_notice", _("Recall notice")
+    NOTICE_REMINDER = "notice_reminder", _("Recall notice reminder")
 
 
 class EmailState(models.TextChoices):
@@ -67,4 +70,4 @@ class OutboundEmail(models.Model):
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="outbox_due")]
 
     def __str__(self):
-        return f"{self.get_kind_display()} for {self.claim}"
+        return f"{self.get_kind_display()} for {self.claim or 'staff'}"

@@ -66,6 +66,11 @@ class Recall(BilingualText, models.Model):
     support_hours_en = models.CharField(max_length=200, blank=True)
     support_hours_fr = models.CharField(max_length=200, blank=True)
     support_email = models.EmailField(blank=True)
+    safety_contact_email = models.EmailField(
+        blank=True,
+        help_text="Who is emailed at once when a consumer reports a fire or an injury (the "
+        "company's product safety contact). Never shown to consumers.",
+    )
     disposal_before_shipping = models.BooleanField(
         default=False,
         help_text="Whether proof of disposal must be accepted before the remedy ships "

@@ -1,11 +1,13 @@
 """Changing recalls and their serial registries."""
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from recallcases.recalls.models import Product, Recall, RegistryEntry
 from recallcases.recalls.serials import normalise_serial, split_serial
@@ -13,6 +15,83 @@ from recallcases.recalls.serials import normalise_serial, split_serial
 REGISTRY_CSV_COLUMNS = ("model", "first_serial", "last_serial")
 # A range larger than this is almost certainly a typo in one of its ends.
 MAX_RANGE_SIZE = 10_000_000
+# A report lists this many duplicates and as many invalid rows (the first by line), and counts
+# them all: a file of a million bad rows must not fill the memory or the page.
+REPORT_LIST_LIMIT = 1000
+# The longest prefix a registry entry holds, and the largest number its digits may make.
+PREFIX_MAX_LENGTH = RegistryEntry._meta.get_field("prefix").max_length
+NUMBER_MAX = 2**63 - 1
+# Rows sent to the staging table in one statement where COPY is not available (SQLite).
+STAGING_BATCH_SIZE = 5000
+
+# The SQL of an import. Its two temporary tables live in the importing connection's session only:
+# the rows that parsed, and the lines found to be duplicates. The statements run unchanged on
+# PostgreSQL and SQLite; only the loading differs (COPY on PostgreSQL).
+_STAGING_DROP = (
+    "DROP TABLE IF EXISTS registry_import_rows",
+    "DROP TABLE IF EXISTS registry_import_duplicates",
+)
+_STAGING_CREATE = (
+    "CREATE TEMPORARY TABLE registry_import_rows ("
+    " line bigint NOT NULL, product_id bigint NOT NULL, prefix varchar(40) NOT NULL,"
+    " digits smallint NOT NULL, first_number bigint NOT NULL, last_number bigint NOT NULL)",
+    "CREATE TEMPORARY TABLE registry_import_duplicates (line bigint PRIMARY KEY)",
+)
+_ROWS_COPY = (
+    "COPY registry_import_rows (line, product_id, prefix, digits, first_number, last_number) "
+    "FROM STDIN"
+)
+_ROWS_INSERT = (
+    "INSERT INTO registry_import_rows (line, product_id, prefix, digits, first_number, "
+    "last_number) VALUES (%s, %s, %s, %s, %s, %s)"
+)
+_DUPLICATES_COPY = "COPY registry_import_duplicates (line) FROM STDIN"
+_DUPLICATES_INSERT = "INSERT INTO registry_import_duplicates (line) VALUES (%s)"
+# Entries never overlap, so only the entry starting nearest at or before a row's last number can
+# reach into it (one probe of the lookup index): the row overlaps if that entry ends at or after
+# the row's first number.
+_REGISTRY_OVERLAPS = """
+INSERT INTO registry_import_duplicates (line)
+SELECT s.line FROM registry_import_rows s
+WHERE (SELECT r.last_number FROM recalls_registryentry r
+       WHERE r.recall_id = %s AND r.prefix = s.prefix AND r.digits = s.digits
+         AND r.first_number <= s.last_number
+       ORDER BY r.first_number DESC LIMIT 1) >= s.first_number
+"""
+# The rows, in order of first number then line, that reach into a row before them (`reach`, the
+# furthest any earlier row goes, is at or past their first number), and the rows such runs start
+# from (the next row starts inside them).
+_FILE_OVERLAP_RUNS = """
+SELECT prefix, digits, line, first_number, last_number FROM (
+  SELECT s.prefix, s.digits, s.line, s.first_number, s.last_number,
+    MAX(s.last_number) OVER (PARTITION BY s.prefix, s.digits ORDER BY s.first_number, s.line
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach,
+    LEAD(s.first_number) OVER (PARTITION BY s.prefix, s.digits
+                               ORDER BY s.first_number, s.line) AS next_first
+  FROM registry_import_rows s
+  WHERE NOT EXISTS (SELECT 1 FROM registry_import_duplicates d WHERE d.line = s.line)
+) ranked
+WHERE reach >= first_number OR next_first <= last_number
+ORDER BY prefix, digits, first_number, line
+"""
+_DUPLICATES_COUNT = """
+SELECT COUNT(*), COALESCE(SUM(s.last_number - s.first_number + 1), 0)
+FROM registry_import_duplicates d JOIN registry_import_rows s ON s.line = d.line
+"""
+_DUPLICATES_FIRST = """
+SELECT s.line, s.prefix, s.digits, s.first_number, s.last_number
+FROM registry_import_duplicates d JOIN registry_import_rows s ON s.line = d.line
+ORDER BY s.line LIMIT %s
+"""
+# In the lookup index's order, so the index grows at its end rather than all over.
+_ENTRIES_INSERT = """
+INSERT INTO recalls_registryentry
+  (recall_id, product_id, prefix, digits, first_number, last_number, is_demo, created_at)
+SELECT %s, s.product_id, s.prefix, s.digits, s.first_number, s.last_number, %s, %s
+FROM registry_import_rows s
+WHERE NOT EXISTS (SELECT 1 FROM registry_import_duplicates d WHERE d.line = s.line)
+ORDER BY s.prefix, s.digits, s.first_number
+"""
 
 
 class RegistryRowError(ValueError):
@@ -24,18 +103,48 @@ class RegistryImportReport:
     rows: int = 0
     entries_added: int = 0
     units_added: int = 0
-    # (line number, what was on it) for rows overlapping the registry or an earlier row.
+    # (line number, what was on it) for rows overlapping the registry or an earlier row: the
+    # first REPORT_LIST_LIMIT by line.
     duplicates: list[tuple[int, str]] = field(default_factory=list)
-    # (line number, why it was refused)
+    # (line number, why it was refused): the first REPORT_LIST_LIMIT by line.
     invalid: list[tuple[int, str]] = field(default_factory=list)
+    # All of them, listed or not.
+    duplicate_count: int = 0
+    invalid_count: int = 0
+
+    @property
+    def lists_are_cut(self) -> bool:
+        """Whether some duplicates or invalid rows are counted but not listed."""
+        return len(self.duplicates) < self.duplicate_count or len(self.invalid) < self.invalid_count
 
 
-def _product_for(recall_products: list[Product], model: str) -> Product:
+class _Range(NamedTuple):
+    """A parsed row: what a registry entry will hold."""
+
+    product_id: int
+    prefix: str
+    digits: int
+    first_number: int
+    last_number: int
+
+
+def _products_by_model(products: Iterable[Product]) -> dict[str, Product]:
+    """The recall's products under their model and each model number, in upper case."""
+    by_model: dict[str, Product] = {}
+    for product in products:
+        # The first product naming a model keeps it, as a search in the products' order would.
+        by_model.setdefault(product.model.upper(), product)
+        for number in product.model_numbers:
+            by_model.setdefault(number.upper(), product)
+    return by_model
+
+
+def _product_for(by_model: dict[str, Product], model: str) -> Product:
     model = model.strip().upper()
-    for product in recall_products:
-        if model == product.model.upper() or model in (n.upper() for n in product.model_numbers):
-            return product
-    raise RegistryRowError(f"unknown model {model!r} for this recall")
+    product = by_model.get(model)
+    if product is None:
+        raise RegistryRowError(f"unknown model {model!r} for this recall")
+    return product
 
 
 def _parse_serial(product: Product, raw: str) -> str:
@@ -52,10 +161,10 @@ def _parse_serial(product: Product, raw: str) -> str:
     return serial
 
 
-def _parse_row(products: list[Product], row: dict) -> RegistryEntry:
-    product = _product_for(products, row.get("model") or "")
-    first = _parse_serial(product, row.get("first_serial") or "")
-    last = _parse_serial(product, row.get("last_serial") or first)
+def _parse_row(by_model: dict[str, Product], model: str, first: str, last: str) -> _Range:
+    product = _product_for(by_model, model)
+    first = _parse_serial(product, first)
+    last = _parse_serial(product, last) if last else first
     start, end = split_serial(first), split_serial(last)
     if (start.prefix, start.digits) != (end.prefix, end.digits):
         raise RegistryRowError(f"{first} and {last} differ before their trailing digits")
@@ -63,33 +172,19 @@ def _parse_row(products: list[Product], row: dict) -> RegistryEntry:
         raise RegistryRowError(f"{first} comes after {last}")
     if end.number - start.number + 1 > MAX_RANGE_SIZE:
         raise RegistryRowError(f"{first} to {last} holds more than {MAX_RANGE_SIZE:,} serials")
-    return RegistryEntry(
-        product=product,
-        prefix=start.prefix,
-        digits=start.digits,
-        first_number=start.number,
-        last_number=end.number,
-    )
-
-
-def _overlaps_registry(recall: Recall, entry: RegistryEntry) -> bool:
-    # Entries never overlap, so only the nearest entry starting at or before the new range's
-    # end can reach into it: it overlaps if it ends at or after the new range's start.
-    nearest = (
-        RegistryEntry.objects.filter(
-            recall=recall,
-            prefix=entry.prefix,
-            digits=entry.digits,
-            first_number__lte=entry.last_number,
+    if len(start.prefix) > PREFIX_MAX_LENGTH:
+        raise RegistryRowError(
+            f"{first} has more than {PREFIX_MAX_LENGTH} characters before its trailing digits"
         )
-        .order_by("-first_number")
-        .values_list("last_number", flat=True)
-        .first()
-    )
-    return nearest is not None and nearest >= entry.first_number
+    if end.number > NUMBER_MAX:
+        raise RegistryRowError(f"{last} ends in more digits than a registry can hold")
+    return _Range(product.pk, start.prefix, start.digits, start.number, end.number)
 
 
-@transaction.atomic
+# A row as an import reads it: (line number, model, first serial, last serial or "").
+_Row = tuple[int, str, str, str]
+
+
 def registry_import(
     *, recall: Recall, rows: Iterable[dict], is_demo: bool = False
 ) -> RegistryImportReport:
@@ -97,59 +192,179 @@ def registry_import(
 
     Rows are dicts with `model` (model or model number), `first_serial` and an optional
     `last_serial`. Invalid rows and rows overlapping the registry or an earlier row are skipped
-    and reported by line number (the header is line 1).
+    and reported by line number (the header is line 1). Rows are read one at a time, so `rows`
+    may be a generator over a file of millions.
     """
-    report = RegistryImportReport()
-    products = list(recall.products.all())
-    accepted: list[tuple[int, RegistryEntry]] = []
-    for line, row in enumerate(rows, start=2):
-        report.rows += 1
-        try:
-            entry = _parse_row(products, row)
-        except RegistryRowError as error:
-            report.invalid.append((line, str(error)))
-            continue
-        entry.recall, entry.is_demo = recall, is_demo
-        if _overlaps_registry(recall, entry):
-            report.duplicates.append((line, str(entry)))
-            continue
-        accepted.append((line, entry))
-
-    # Overlaps between rows of the same file: walk each prefix's ranges in order.
-    accepted.sort(key=lambda item: (item[1].prefix, item[1].digits, item[1].first_number))
-    kept: list[RegistryEntry] = []
-    for line, entry in accepted:
-        previous = kept[-1] if kept else None
-        if (
-            previous is not None
-            and (previous.prefix, previous.digits) == (entry.prefix, entry.digits)
-            and entry.first_number <= previous.last_number
-        ):
-            report.duplicates.append((line, str(entry)))
-            continue
-        kept.append(entry)
-    report.duplicates.sort()
-
-    RegistryEntry.objects.bulk_create(kept, batch_size=5000)
-    report.entries_added = len(kept)
-    report.units_added = sum(entry.size for entry in kept)
-    return report
+    numbered = (
+        (
+            line,
+            row.get("model") or "",
+            row.get("first_serial") or "",
+            row.get("last_serial") or "",
+        )
+        for line, row in enumerate(rows, start=2)
+    )
+    return _registry_rows_import(recall=recall, rows=numbered, is_demo=is_demo)
 
 
-def registry_import_csv(*, recall: Recall, file: TextIO, is_demo: bool = False):
-    """Import a registry CSV whose header names the columns of REGISTRY_CSV_COLUMNS."""
-    reader = csv.DictReader(file)
-    header = {name.strip().lower() for name in reader.fieldnames or ()}
-    missing = {"model", "first_serial"} - header
+def registry_import_csv(
+    *, recall: Recall, file: TextIO, is_demo: bool = False
+) -> RegistryImportReport:
+    """Import a registry CSV whose header names the columns of REGISTRY_CSV_COLUMNS.
+
+    The file is read row by row, never whole. A file that is not text (a NUL character, or
+    bytes that are not UTF-8) raises RegistryRowError and nothing is imported.
+    """
+    return _registry_rows_import(recall=recall, rows=_csv_rows(file), is_demo=is_demo)
+
+
+def _csv_rows(file: TextIO) -> Iterator[_Row]:
+    """The file's rows after its header, checked now (before any row is read)."""
+    reader = csv.reader(file)
+    try:
+        header = next(reader, None) or []
+    except UnicodeDecodeError:
+        raise RegistryRowError(_NOT_UTF8) from None
+    names = [cell.strip().lower() for cell in header]
+    missing = {"model", "first_serial"} - set(names)
     if missing:
         raise RegistryRowError(
             f"the CSV header must name the columns {', '.join(REGISTRY_CSV_COLUMNS)}; "
             f"missing: {', '.join(sorted(missing))}"
         )
-    rows = (
-        {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in reader
-    )
-    return registry_import(recall=recall, rows=rows, is_demo=is_demo)
+    return _csv_body(reader, names)
+
+
+_NOT_UTF8 = "the file is not UTF-8 text: save it as “CSV UTF-8” and import it again"
+
+
+def _csv_body(reader, names: list[str]) -> Iterator[_Row]:
+    model_at, first_at = names.index("model"), names.index("first_serial")
+    last_at = names.index("last_serial") if "last_serial" in names else None
+    width = max(model_at, first_at, last_at or 0) + 1
+    try:
+        for row in reader:
+            if not row:  # a blank line, skipped as csv.DictReader does
+                continue
+            if "\0" in "".join(row):
+                raise RegistryRowError(
+                    f"line {reader.line_num} holds a NUL character: the file is not CSV text"
+                )
+            if len(row) < width:
+                row += [""] * (width - len(row))
+            yield (
+                reader.line_num,
+                row[model_at].strip(),
+                row[first_at].strip(),
+                row[last_at].strip() if last_at is not None else "",
+            )
+    except UnicodeDecodeError:
+        raise RegistryRowError(f"after line {reader.line_num}, {_NOT_UTF8}") from None
+
+
+@transaction.atomic
+def _registry_rows_import(
+    *, recall: Recall, rows: Iterable[_Row], is_demo: bool
+) -> RegistryImportReport:
+    """Stage the good rows, find the overlaps in SQL, add what is left: in one transaction.
+
+    Entries of a recall never overlap (see docs/adr/0003-serial-registry-ranges.md). A row is a
+    duplicate when it overlaps the registry, or a row of the file that comes before it in the
+    order of first serials (then of lines) and is not itself a duplicate.
+    """
+    # Two imports into one recall at once could each find the other's serials new: one waits.
+    # (NO KEY: claims, whose foreign key locks the recall row for KEY SHARE, are not held up.)
+    list(Recall.objects.select_for_update(no_key=True).filter(pk=recall.pk).values("pk"))
+    report = RegistryImportReport()
+    by_model = _products_by_model(recall.products.all())
+    staged = staged_units = 0
+    with connection.cursor() as cursor:
+        for statement in (*_STAGING_DROP, *_STAGING_CREATE):
+            cursor.execute(statement)
+        with _rows_writer(cursor, copy=_ROWS_COPY, insert=_ROWS_INSERT) as write:
+            for line, model, first, last in rows:
+                report.rows += 1
+                try:
+                    parsed = _parse_row(by_model, model, first, last)
+                except RegistryRowError as error:
+                    report.invalid_count += 1
+                    if len(report.invalid) < REPORT_LIST_LIMIT:
+                        report.invalid.append((line, str(error)))
+                    continue
+                write((line, *parsed))
+                staged += 1
+                staged_units += parsed.last_number - parsed.first_number + 1
+        if connection.vendor == "postgresql":
+            # Temporary tables are never analysed on their own: tell the planner their size.
+            cursor.execute("ANALYZE registry_import_rows")
+        cursor.execute(_REGISTRY_OVERLAPS, [recall.pk])
+        _file_overlaps_mark(cursor)
+        duplicate_units = _duplicates_report(cursor, report)
+        cursor.execute(
+            _ENTRIES_INSERT,
+            [recall.pk, is_demo, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        for statement in _STAGING_DROP:
+            cursor.execute(statement)
+    report.entries_added = staged - report.duplicate_count
+    report.units_added = staged_units - duplicate_units
+    return report
+
+
+@contextmanager
+def _rows_writer(cursor, *, copy: str, insert: str) -> Iterator[Callable[[tuple], None]]:
+    """A function that adds a row to a staging table: by COPY on PostgreSQL, in batches else."""
+    if connection.vendor == "postgresql":
+        with cursor.copy(copy) as copying:
+            yield copying.write_row
+        return
+    batch: list[tuple] = []
+
+    def write(row: tuple) -> None:
+        batch.append(row)
+        if len(batch) >= STAGING_BATCH_SIZE:
+            cursor.executemany(insert, batch)
+            batch.clear()
+
+    yield write
+    if batch:
+        cursor.executemany(insert, batch)
+
+
+def _file_overlaps_mark(cursor) -> None:
+    """Mark the rows that overlap a row of the file before them (order: first number, line).
+
+    SQL finds the runs of rows that overlap (none in a clean file); only those come back, and a
+    walk through each run keeps a row if it does not overlap the last row kept.
+    """
+    duplicates: list[tuple[int]] = []
+    kind, reach = None, -1
+    # A server-side cursor on PostgreSQL: a file of nothing but overlaps comes back in chunks.
+    with connection.chunked_cursor() as runs:
+        runs.execute(_FILE_OVERLAP_RUNS)
+        while chunk := runs.fetchmany(10_000):
+            for prefix, digits, line, first_number, last_number in chunk:
+                if (prefix, digits) != kind:
+                    kind, reach = (prefix, digits), -1
+                if first_number <= reach:
+                    duplicates.append((line,))
+                else:
+                    reach = last_number
+    with _rows_writer(cursor, copy=_DUPLICATES_COPY, insert=_DUPLICATES_INSERT) as write:
+        for row in duplicates:
+            write(row)
+
+
+def _duplicates_report(cursor, report: RegistryImportReport) -> int:
+    """Count the duplicates and list the first by line; return how many serials they hold."""
+    cursor.execute(_DUPLICATES_COUNT)
+    report.duplicate_count, units = cursor.fetchone()
+    cursor.execute(_DUPLICATES_FIRST, [REPORT_LIST_LIMIT])
+    report.duplicates = [
+        (line, str(RegistryEntry(prefix=p, digits=d, first_number=f, last_number=la)))
+        for line, p, d, f, la in cursor.fetchall()
+    ]
+    return int(units)
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recallcases.workspace import emails, fulfilment, security, views
+from recallcases.workspace import emails, fulfilment, incidents, notices, security, views
 
 app_name = "workspace"
 
@@ -19,4 +19,32 @@ urlpatterns = [
     path("fulfilment/import/", fulfilment.tracking_import_view, name="fulfilment_import"),
     path("emails/failed/", emails.failed_emails, name="failed_emails"),
     path("emails/<int:email_id>/retry/", emails.email_retry, name="email_retry"),
+    path("incidents/", incidents.incident_list_view, name="incidents"),
+    path("incidents/export.csv", incidents.incident_export, name="incidents_export"),
+    path("incidents/<str:incident_reference>/", incidents.incident_detail, name="incident"),
+    path(
+        "incidents/<str:incident_reference>/photo/",
+        incidents.incident_photo,
+        name="incident_photo",
+    ),
+    path(
+        "incidents/<str:incident_reference>/acknowledge/",
+        incidents.incident_acknowledge_view,
+        name="incident_acknowledge",
+    ),
+    path(
+        "incidents/<str:incident_reference>/regulator-notice/",
+        incidents.incident_regulator_notice_view,
+        name="incident_regulator_notice",
+    ),
+    path(
+        "incidents/<str:incident_reference>/written-report/",
+        incidents.incident_written_report_view,
+        name="incident_written_report",
+    ),
+    path("notices/", notices.notices_index, name="notices"),
+    path("notices/<slug:slug>/", notices.notices_recall, name="notices_recall"),
+    path("notices/<slug:slug>/send/", notices.notices_send_view, name="notices_send"),
+    path("notices/<slug:slug>/import/", notices.purchasers_import_view, name="notices_import"),
+    path("notices/<slug:slug>/bounces/", notices.bounces_import_view, name="notices_bounces"),
 ]

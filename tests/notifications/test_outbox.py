@@ -169,16 +169,19 @@ def test_email_not_due_yet_is_not_sent():
 
 def test_publish_fails_fast_and_quietly_when_redis_is_down():
     from recallcases.celery import app
+    from tests.notifications.conftest import _drop_broker_connections
 
     previous = {k: app.conf[k] for k in ("broker_url", "task_always_eager")}
+    # Earlier in-process tasks leave pools connected to the memory broker: make them afresh.
     app.conf.update(broker_url="redis://127.0.0.1:9/0", task_always_eager=False)
+    _drop_broker_connections(app)
     try:
         started = time.monotonic()
         assert outbox_enqueue(email_id=12345) is False
         assert time.monotonic() - started < 10
     finally:
         app.conf.update(**previous)
-        app.pool.force_close_all()
+        _drop_broker_connections(app)
 
 
 def test_reminders_once_per_period_of_the_recalls_days(speaker):

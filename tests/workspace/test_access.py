@@ -16,9 +16,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recallcases.claims.models import Claim, ClaimStatus
+from recallcases.claims.photo_pipeline import process_photo
+from recallcases.incidents.services import IncidentDetails, incident_report
 from recallcases.notifications.models import OutboundEmail
 from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
 from tests.factories import ClaimFactory, add_photo, claim_with_link
+from tests.images import jpeg_bytes
 from tests.workspace.conftest import member_of
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +90,18 @@ GET_TABLE = {
     "workspace:fulfilment_import": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:failed_emails":     (LOGIN, LOGIN, NO, OK,     OK,     OK,     OK,     OTP),
     "workspace:email_retry":       (LOGIN, LOGIN, NO, METHOD, METHOD, METHOD, METHOD, OTP),
+    "workspace:incidents":         (LOGIN, LOGIN, NO, OK,     NO,     OK,     NO,     OTP),
+    "workspace:incidents_export":  (LOGIN, LOGIN, NO, OK,     NO,     OK,     NO,     OTP),
+    "workspace:incident":          (LOGIN, LOGIN, NO, OK,     NO,     OK,     NO,     OTP),
+    "workspace:incident_photo":    (LOGIN, LOGIN, NO, OK,     NO,     OK,     NO,     OTP),
+    "workspace:incident_acknowledge":      (LOGIN, LOGIN, NO, NO, NO, METHOD, NO, OTP),
+    "workspace:incident_regulator_notice": (LOGIN, LOGIN, NO, NO, NO, METHOD, NO, OTP),
+    "workspace:incident_written_report":   (LOGIN, LOGIN, NO, NO, NO, METHOD, NO, OTP),
+    "workspace:notices":           (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:notices_recall":    (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:notices_send":      (LOGIN, LOGIN, NO, NO,     NO,     METHOD, NO,     OTP),
+    "workspace:notices_import":    (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:notices_bounces":   (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
     OWN_PHOTO:                     (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OWN_THUMBNAIL:                 (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OTHER_PHOTO:                   (GONE,  GONE,  GONE, OK,   GONE,   OK,     GONE,   GONE),
@@ -169,6 +184,19 @@ def world(speaker):
     )
     users[PASSWORD_ONLY] = member_of(RECALL_MANAGER, username="manager-with-authenticator")
     TOTPDevice.objects.create(user=users[PASSWORD_ONLY], name="phone", confirmed=True)
+    # An incident reported from claim A, with a photo.
+    incident = incident_report(
+        recall=speaker.recall,
+        claim=claim_a,
+        details=IncidentDetails(
+            kinds=frozenset({"smoke"}),
+            description="Smoke while charging.",
+            contact_name=claim_a.name,
+            contact_email=claim_a.email,
+            country=claim_a.country,
+        ),
+        photo=process_photo(jpeg_bytes()),
+    )
     email_a = OutboundEmail.objects.create(
         claim=claim_a,
         kind="received",
@@ -179,6 +207,7 @@ def world(speaker):
     )
     return {
         "email_a": email_a,
+        "incident": incident,
         "claim_a": claim_a,
         "token_a": token_a,
         "claim_b": claim_b,
@@ -204,6 +233,8 @@ def every_page(world) -> dict[str, str]:
             "reference": world["claim_a"].reference,
             "photo_id": world["photo_a"].pk,
             "email_id": world["email_a"].pk,
+            "slug": world["claim_a"].recall.slug,
+            "incident_reference": world["incident"].reference,
         }
     )
     pages[OWN_PHOTO] = reverse("claim_photo", args=[world["photo_a"].pk, "image"])

@@ -1,0 +1,209 @@
+"""Direct notice pages: a recall's known purchasers, sending them the notice, importing the list
+and the email provider's bounces."""
+
+import io
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from recallcases.claims.models import Language
+from recallcases.notices.selectors import (
+    PurchaserFilters,
+    notice_counts,
+    purchaser_list,
+    recalls_with_purchasers,
+)
+from recallcases.notices.services import (
+    PurchaserRowError,
+    notices_send,
+    purchasers_bounced_csv,
+    purchasers_import_csv,
+)
+from recallcases.notifications.models import EmailKind
+from recallcases.recalls.models import Country, Recall
+from recallcases.workspace.access import staff_view
+
+PAGE_SIZE = 100
+# Notices written per press of the button: a large list is sent in a few presses, each a short
+# request; the rate at which they go out is set apart (NOTICE_RATE_PER_MINUTE).
+SEND_BATCH = 5000
+# A list of 70,000 purchasers is about 8 MB.
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+STATE_CHOICES = [
+    ("", _lazy("All")),
+    ("not_notified", _lazy("Not notified yet")),
+    ("pending", _lazy("Notice waiting to be sent")),
+    ("sent", _lazy("Notice sent")),
+    ("failed", _lazy("Notice failed")),
+    ("bounced", _lazy("Bounced")),
+    ("unsubscribed", _lazy("Unsubscribed")),
+    ("claimed", _lazy("Claimed")),
+    ("not_claimed", _lazy("Not claimed")),
+]
+
+
+class PurchaserFilterForm(forms.Form):
+    q = forms.CharField(label=_lazy("Search"), required=False, max_length=200)
+    state = forms.ChoiceField(label=_lazy("State"), required=False, choices=STATE_CHOICES)
+    country = forms.ChoiceField(
+        label=_lazy("Country"), required=False, choices=[("", _lazy("All")), *Country.choices]
+    )
+    language = forms.ChoiceField(
+        label=_lazy("Language"), required=False, choices=[("", _lazy("All")), *Language.choices]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = (
+                "form-select form-select-sm" if select else "form-control form-control-sm"
+            )
+
+    def filters(self) -> PurchaserFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return PurchaserFilters(
+            state=data.get("state") or "",
+            country=data.get("country") or "",
+            language=data.get("language") or "",
+            search=data.get("q") or "",
+        )
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_lazy("CSV file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
+    )
+
+    def __init__(self, *args, help_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = help_text
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        if file.size > UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(max)d MB. Split it and upload each part.")
+                % {"max": UPLOAD_MAX_BYTES // (1024 * 1024)}
+            )
+        return file
+
+    def text(self):
+        """The uploaded file as text, read as it is consumed (UTF-8, with or without a BOM)."""
+        return io.TextIOWrapper(self.cleaned_data["file"].file, encoding="utf-8-sig", newline="")
+
+
+def _recall(slug: str) -> Recall:
+    return get_object_or_404(Recall, slug=slug)
+
+
+@staff_view("notices.view_purchaser")
+def notices_index(request):
+    return render(request, "workspace/notices.html", {"recalls": recalls_with_purchasers()})
+
+
+@staff_view("notices.view_purchaser")
+def notices_recall(request, slug):
+    recall = _recall(slug)
+    form = PurchaserFilterForm(request.GET or None)
+    page = Paginator(purchaser_list(recall=recall, filters=form.filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "workspace/notices_recall.html",
+        {
+            "recall": recall,
+            "counts": notice_counts(recall),
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "send_batch": SEND_BATCH,
+        },
+    )
+
+
+@staff_view("notices.send_notice")
+@require_POST
+def notices_send_view(request, slug):
+    recall = _recall(slug)
+    batch = notices_send(recall=recall, kind=EmailKind.RECALL_NOTICE, limit=SEND_BATCH)
+    if batch.written:
+        messages.success(
+            request,
+            ngettext(
+                "The notice is on its way to %(count)d purchaser; the last goes out at %(last)s "
+                "UTC.",
+                "The notice is on its way to %(count)d purchasers; the last goes out at %(last)s "
+                "UTC.",
+                batch.written,
+            )
+            % {"count": batch.written, "last": f"{batch.last_at:%Y-%m-%d %H:%M}"},
+        )
+    else:
+        messages.info(request, _("Every purchaser who can be reached has been notified."))
+    return redirect("workspace:notices_recall", slug=recall.slug)
+
+
+@staff_view("notices.add_purchaser")
+@require_http_methods(["GET", "POST"])
+def purchasers_import_view(request, slug):
+    recall = _recall(slug)
+    help_text = _(
+        "Columns: name, email, order_number, model, serial, country (US or CA) and language "
+        "(en or fr-ca), with a header line; email and country are needed. UTF-8. Rows already on "
+        "the list are skipped."
+    )
+    report = None
+    if request.method == "POST":
+        form = CsvUploadForm(request.POST, request.FILES, help_text=help_text)
+        if form.is_valid():
+            try:
+                report = purchasers_import_csv(recall=recall, file=form.text())
+            except PurchaserRowError as error:
+                form.add_error("file", str(error))
+            except UnicodeDecodeError:
+                form.add_error("file", _("The file is not UTF-8 text. Save it as CSV UTF-8."))
+    else:
+        form = CsvUploadForm(help_text=help_text)
+    return render(
+        request,
+        "workspace/notices_import.html",
+        {"recall": recall, "form": form, "report": report},
+    )
+
+
+@staff_view("notices.send_notice")
+@require_http_methods(["GET", "POST"])
+def bounces_import_view(request, slug):
+    recall = _recall(slug)
+    help_text = _(
+        "Your email provider's export of bounces: a column email, address or recipient, and "
+        "optionally type and reason. Soft bounces are left alone."
+    )
+    report = None
+    if request.method == "POST":
+        form = CsvUploadForm(request.POST, request.FILES, help_text=help_text)
+        if form.is_valid():
+            try:
+                report = purchasers_bounced_csv(file=form.text(), recall=recall)
+            except PurchaserRowError as error:
+                form.add_error("file", str(error))
+            except UnicodeDecodeError:
+                form.add_error("file", _("The file is not UTF-8 text. Save it as CSV UTF-8."))
+    else:
+        form = CsvUploadForm(help_text=help_text)
+    return render(
+        request,
+        "workspace/notices_bounces.html",
+        {"recall": recall, "form": form, "report": report},
+    )
