@@ -56,7 +56,7 @@ def outbox_write_for_event(claim: Claim, event: ClaimEvent) -> OutboundEmail | N
     return email
 
 
-def outbox_enqueue(*, email_id: int, countdown: int | None = None) -> bool:
+def outbox_enqueue(*, email_id: int, countdown: float | None = None) -> bool:
     """Ask a worker to send one email; never raises (the sweeper retries what is not published).
 
     With Redis away the publish fails within the broker's connect timeout and the row stays

@@ -12,8 +12,9 @@ def send_outbound_email(email_id: int) -> str:
     """Send one outbox row, or schedule its next try."""
     outcome, delay = deliver(email_id=email_id)
     if outcome == Outcome.RETRY and not settings.CELERY_TASK_ALWAYS_EAGER:
-        # Never a countdown beyond the broker's visibility timeout: the sweep covers the rest.
-        outbox_enqueue(email_id=email_id, countdown=int(min(delay, settings.OUTBOX_MAX_COUNTDOWN)))
+        # Never a countdown beyond the broker's visibility timeout: the sweep covers the rest. Not
+        # rounded down: a task arriving before the row's next try is due would skip it for good.
+        outbox_enqueue(email_id=email_id, countdown=min(delay, settings.OUTBOX_MAX_COUNTDOWN) + 0.1)
     return outcome
 
 
