@@ -71,7 +71,10 @@ messages: install ## Update the French catalogue from the code, then compile it 
 	  --ignore '.venv/*' --ignore 'var/*' --ignore 'static/vendor/*' --ignore 'bench/*' --ignore 'tests/*'
 	DEBUG=true $(PY) manage.py compilemessages -l fr_CA --ignore '.venv'
 
-bench: install ## Run the benchmarks in bench/ and print their figures
+bench: install ## Run the benchmarks in bench/ and print their figures (needs PostgreSQL)
+	@# A scratch database, recallcases_bench, is dropped and built again on DATABASE_URL's server.
+	$(PY) bench/registry.py
+	$(PY) bench/staff_queue.py
 	$(PY) bench/photo_pipeline.py
 
 clean: ## Remove the virtualenv and local data (var/)

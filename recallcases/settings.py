@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     # Direct notice: known purchasers, their recall notices and reminders, unsubscribing.
     "recallcases.notices",
     "recallcases.incidents",
+    "recallcases.reports",
 ]
 
 MIDDLEWARE = [

@@ -88,9 +88,10 @@ def restore_roles() -> None:
     ).ADMINISTRATOR_PERMISSIONS
     for name, permissions in migration("incidents.migrations.0002_roles").ROLES.items():
         grants[name] += permissions
-    grants["Recall manager"] += migration(
-        "notices.migrations.0002_recall_manager_grants"
-    ).RECALL_MANAGER_PERMISSIONS
+    for name in ("notices", "reports"):
+        grants["Recall manager"] += migration(
+            f"{name}.migrations.0002_recall_manager_grants"
+        ).RECALL_MANAGER_PERMISSIONS
     for name, permissions in grants.items():
         group, _ = Group.objects.get_or_create(name=name)
         for permission in permissions:

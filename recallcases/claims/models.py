@@ -107,6 +107,8 @@ class Claim(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="claim_queue"),
+            # The queue's default order over every status: oldest first.
+            models.Index(fields=["created_at", "id"], name="claim_age"),
             models.Index(fields=["recall", "serial"], name="claim_serial"),
             models.Index(fields=["email"], name="claim_email"),
         ]

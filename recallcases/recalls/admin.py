@@ -25,5 +25,9 @@ class RegistryEntryAdmin(admin.ModelAdmin):
     search_fields = ["prefix"]
     list_select_related = ["product", "recall"]
 
+    def has_add_permission(self, request):
+        # Entries come in through registry_import, which refuses overlaps; the admin would not.
+        return False
+
     def has_change_permission(self, request, obj=None):
         return False

@@ -24,17 +24,21 @@ NUMBER_MAX = 2**63 - 1
 # Rows sent to the staging table in one statement where COPY is not available (SQLite).
 STAGING_BATCH_SIZE = 5000
 
-# The SQL of an import. Its two temporary tables live in the importing connection's session only:
-# the rows that parsed, and the lines found to be duplicates. The statements run unchanged on
-# PostgreSQL and SQLite; only the loading differs (COPY on PostgreSQL).
+# The SQL of an import. Its temporary tables live in the importing connection's session only: the
+# rows that parsed, the registry entries near them, and the lines found to be duplicates. The
+# statements run unchanged on PostgreSQL and SQLite; only the loading differs (COPY on PostgreSQL).
 _STAGING_DROP = (
     "DROP TABLE IF EXISTS registry_import_rows",
+    "DROP TABLE IF EXISTS registry_import_existing",
     "DROP TABLE IF EXISTS registry_import_duplicates",
 )
 _STAGING_CREATE = (
     "CREATE TEMPORARY TABLE registry_import_rows ("
     " line bigint NOT NULL, product_id bigint NOT NULL, prefix varchar(40) NOT NULL,"
     " digits smallint NOT NULL, first_number bigint NOT NULL, last_number bigint NOT NULL)",
+    "CREATE TEMPORARY TABLE registry_import_existing ("
+    " prefix varchar(40) NOT NULL, digits smallint NOT NULL, first_number bigint NOT NULL,"
+    " last_number bigint NOT NULL)",
     "CREATE TEMPORARY TABLE registry_import_duplicates (line bigint PRIMARY KEY)",
 )
 _ROWS_COPY = (
@@ -47,16 +51,45 @@ _ROWS_INSERT = (
 )
 _DUPLICATES_COPY = "COPY registry_import_duplicates (line) FROM STDIN"
 _DUPLICATES_INSERT = "INSERT INTO registry_import_duplicates (line) VALUES (%s)"
-# Entries never overlap, so only the entry starting nearest at or before a row's last number can
-# reach into it (one probe of the lookup index): the row overlaps if that entry ends at or after
-# the row's first number.
+# The registry entries a row of the file could overlap: for each prefix and digits, those starting
+# from the entry nearest below the file's lowest number up to its highest (one range of the lookup
+# index each). Read as a range, not probed row by row: a probe for the entry nearest below a
+# number walks back over every deleted entry not yet vacuumed, and a deleted registry has many.
+_REGISTRY_NEAR = """
+INSERT INTO registry_import_existing (prefix, digits, first_number, last_number)
+SELECT r.prefix, r.digits, r.first_number, r.last_number
+FROM (
+  SELECT span.prefix, span.digits, span.highest,
+    COALESCE((SELECT MAX(below.first_number) FROM recalls_registryentry below
+              WHERE below.recall_id = %s AND below.prefix = span.prefix
+                AND below.digits = span.digits AND below.first_number < span.lowest),
+             span.lowest) AS start
+  FROM (SELECT prefix, digits, MIN(first_number) AS lowest, MAX(last_number) AS highest
+        FROM registry_import_rows GROUP BY prefix, digits) span
+) k
+JOIN recalls_registryentry r
+  ON r.recall_id = %s AND r.prefix = k.prefix AND r.digits = k.digits
+ AND r.first_number >= k.start AND r.first_number <= k.highest
+"""
+# The rows that overlap those entries, merged with them in order of first number: an entry that
+# starts at or before a row's first number and reaches it (`reach`), or one that starts after it
+# but not after its last (`next_start`). An entry and a row starting together: the entry first.
 _REGISTRY_OVERLAPS = """
 INSERT INTO registry_import_duplicates (line)
-SELECT s.line FROM registry_import_rows s
-WHERE (SELECT r.last_number FROM recalls_registryentry r
-       WHERE r.recall_id = %s AND r.prefix = s.prefix AND r.digits = s.digits
-         AND r.first_number <= s.last_number
-       ORDER BY r.first_number DESC LIMIT 1) >= s.first_number
+SELECT line FROM (
+  SELECT line, first_number, last_number,
+    MAX(CASE WHEN line IS NULL THEN last_number END) OVER (
+      PARTITION BY prefix, digits ORDER BY first_number, line IS NOT NULL
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach,
+    MIN(CASE WHEN line IS NULL THEN first_number END) OVER (
+      PARTITION BY prefix, digits ORDER BY first_number DESC
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_start
+  FROM (SELECT prefix, digits, first_number, last_number, line FROM registry_import_rows
+        UNION ALL
+        SELECT prefix, digits, first_number, last_number, CAST(NULL AS bigint)
+        FROM registry_import_existing) merged
+) ranked
+WHERE line IS NOT NULL AND (reach >= first_number OR next_start <= last_number)
 """
 # The rows, in order of first number then line, that reach into a row before them (`reach`, the
 # furthest any earlier row goes, is at or past their first number), and the rows such runs start
@@ -83,14 +116,12 @@ SELECT s.line, s.prefix, s.digits, s.first_number, s.last_number
 FROM registry_import_duplicates d JOIN registry_import_rows s ON s.line = d.line
 ORDER BY s.line LIMIT %s
 """
-# In the lookup index's order, so the index grows at its end rather than all over.
 _ENTRIES_INSERT = """
 INSERT INTO recalls_registryentry
   (recall_id, product_id, prefix, digits, first_number, last_number, is_demo, created_at)
 SELECT %s, s.product_id, s.prefix, s.digits, s.first_number, s.last_number, %s, %s
 FROM registry_import_rows s
 WHERE NOT EXISTS (SELECT 1 FROM registry_import_duplicates d WHERE d.line = s.line)
-ORDER BY s.prefix, s.digits, s.first_number
 """
 
 
@@ -148,7 +179,11 @@ def _product_for(by_model: dict[str, Product], model: str) -> Product:
 
 
 def _parse_serial(product: Product, raw: str) -> str:
-    serial = normalise_serial(raw, excluded_letters="").value
+    # Most files hold serials already in canonical form: skip the normalising for those.
+    if raw.isascii() and raw.isalnum() and raw == raw.upper():
+        serial = raw
+    else:
+        serial = normalise_serial(raw, excluded_letters="").value
     if not serial.isalnum() or not serial.isascii():
         raise RegistryRowError(f"{raw!r} has characters a serial never has")
     if len(serial) != product.serial_length:
@@ -164,8 +199,12 @@ def _parse_serial(product: Product, raw: str) -> str:
 def _parse_row(by_model: dict[str, Product], model: str, first: str, last: str) -> _Range:
     product = _product_for(by_model, model)
     first = _parse_serial(product, first)
-    last = _parse_serial(product, last) if last else first
-    start, end = split_serial(first), split_serial(last)
+    start = split_serial(first)
+    if last:
+        last = _parse_serial(product, last)
+        end = split_serial(last)
+    else:  # a single serial
+        last, end = first, start
     if (start.prefix, start.digits) != (end.prefix, end.digits):
         raise RegistryRowError(f"{first} and {last} differ before their trailing digits")
     if start.number > end.number:
@@ -183,6 +222,7 @@ def _parse_row(by_model: dict[str, Product], model: str, first: str, last: str) 
 
 # A row as an import reads it: (line number, model, first serial, last serial or "").
 _Row = tuple[int, str, str, str]
+_NOT_UTF8 = "the file is not UTF-8 text: save it as “CSV UTF-8” and import it again"
 
 
 def registry_import(
@@ -225,7 +265,8 @@ def _csv_rows(file: TextIO) -> Iterator[_Row]:
         header = next(reader, None) or []
     except UnicodeDecodeError:
         raise RegistryRowError(_NOT_UTF8) from None
-    names = [cell.strip().lower() for cell in header]
+    # A byte order mark left by a reader that did not take it off is no part of the first name.
+    names = [cell.replace("\ufeff", "").strip().lower() for cell in header]
     missing = {"model", "first_serial"} - set(names)
     if missing:
         raise RegistryRowError(
@@ -235,10 +276,8 @@ def _csv_rows(file: TextIO) -> Iterator[_Row]:
     return _csv_body(reader, names)
 
 
-_NOT_UTF8 = "the file is not UTF-8 text: save it as “CSV UTF-8” and import it again"
-
-
 def _csv_body(reader, names: list[str]) -> Iterator[_Row]:
+    """The rows as (line, model, first serial, last serial); a file that is not text raises."""
     model_at, first_at = names.index("model"), names.index("first_serial")
     last_at = names.index("last_serial") if "last_serial" in names else None
     width = max(model_at, first_at, last_at or 0) + 1
@@ -297,7 +336,9 @@ def _registry_rows_import(
         if connection.vendor == "postgresql":
             # Temporary tables are never analysed on their own: tell the planner their size.
             cursor.execute("ANALYZE registry_import_rows")
-        cursor.execute(_REGISTRY_OVERLAPS, [recall.pk])
+        cursor.execute(_REGISTRY_NEAR, [recall.pk, recall.pk])
+        if cursor.rowcount:
+            cursor.execute(_REGISTRY_OVERLAPS)
         _file_overlaps_mark(cursor)
         duplicate_units = _duplicates_report(cursor, report)
         cursor.execute(

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from recallcases.workspace import emails, fulfilment, incidents, notices, security, views
+from recallcases.workspace import (
+    emails,
+    fulfilment,
+    incidents,
+    notices,
+    registry,
+    reports,
+    security,
+    views,
+)
 
 app_name = "workspace"
 
@@ -17,6 +26,7 @@ urlpatterns = [
     path("fulfilment/", fulfilment.shipping_list, name="fulfilment"),
     path("fulfilment/export.csv", fulfilment.shipping_export, name="fulfilment_export"),
     path("fulfilment/import/", fulfilment.tracking_import_view, name="fulfilment_import"),
+    path("registry/import/", registry.registry_import_view, name="registry_import"),
     path("emails/failed/", emails.failed_emails, name="failed_emails"),
     path("emails/<int:email_id>/retry/", emails.email_retry, name="email_retry"),
     path("incidents/", incidents.incident_list_view, name="incidents"),
@@ -47,4 +57,20 @@ urlpatterns = [
     path("notices/<slug:slug>/send/", notices.notices_send_view, name="notices_send"),
     path("notices/<slug:slug>/import/", notices.purchasers_import_view, name="notices_import"),
     path("notices/<slug:slug>/bounces/", notices.bounces_import_view, name="notices_bounces"),
+    path("reports/", reports.reports_index, name="reports"),
+    path("reports/<slug:slug>/", reports.report_dashboard, name="report_dashboard"),
+    path("reports/<slug:slug>/cpsc/<str:month>/", reports.report_cpsc, name="report_cpsc"),
+    path(
+        "reports/<slug:slug>/cpsc/<str:month>.csv", reports.report_cpsc_csv, name="report_cpsc_csv"
+    ),
+    path(
+        "reports/<slug:slug>/health-canada/<str:month>/",
+        reports.report_health_canada,
+        name="report_health_canada",
+    ),
+    path(
+        "reports/<slug:slug>/health-canada/<str:month>.csv",
+        reports.report_health_canada_csv,
+        name="report_health_canada_csv",
+    ),
 ]

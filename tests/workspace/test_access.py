@@ -88,6 +88,7 @@ GET_TABLE = {
     "workspace:fulfilment":        (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_export": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_import": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
+    "workspace:registry_import":   (LOGIN, LOGIN, NO, NO,     NO,     NO,     OK,     OTP),
     "workspace:failed_emails":     (LOGIN, LOGIN, NO, OK,     OK,     OK,     OK,     OTP),
     "workspace:email_retry":       (LOGIN, LOGIN, NO, METHOD, METHOD, METHOD, METHOD, OTP),
     "workspace:incidents":         (LOGIN, LOGIN, NO, OK,     NO,     OK,     NO,     OTP),
@@ -102,6 +103,12 @@ GET_TABLE = {
     "workspace:notices_send":      (LOGIN, LOGIN, NO, NO,     NO,     METHOD, NO,     OTP),
     "workspace:notices_import":    (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
     "workspace:notices_bounces":   (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:reports":           (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:report_dashboard":  (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:report_cpsc":       (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:report_cpsc_csv":   (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:report_health_canada":     (LOGIN, LOGIN, NO, NO, NO, OK, NO, OTP),
+    "workspace:report_health_canada_csv": (LOGIN, LOGIN, NO, NO, NO, OK, NO, OTP),
     OWN_PHOTO:                     (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OWN_THUMBNAIL:                 (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OTHER_PHOTO:                   (GONE,  GONE,  GONE, OK,   GONE,   OK,     GONE,   GONE),
@@ -235,6 +242,7 @@ def every_page(world) -> dict[str, str]:
             "email_id": world["email_a"].pk,
             "slug": world["claim_a"].recall.slug,
             "incident_reference": world["incident"].reference,
+            "month": f"{timezone.localdate():%Y-%m}",
         }
     )
     pages[OWN_PHOTO] = reverse("claim_photo", args=[world["photo_a"].pk, "image"])

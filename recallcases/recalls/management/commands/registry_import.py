@@ -7,7 +7,8 @@ from recallcases.recalls.services import RegistryRowError, registry_import_csv
 class Command(BaseCommand):
     help = (
         "Add serials and ranges to a recall's serial registry from a CSV file with the columns "
-        "model,first_serial,last_serial (last_serial empty for a single serial)."
+        "model,first_serial,last_serial (last_serial empty for a single serial). The file is "
+        "read row by row; all its good rows are added, or nothing if the file cannot be read."
     )
 
     def add_arguments(self, parser):
@@ -27,10 +28,18 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing imported: {error}") from None
         for line, reason in report.invalid:
             self.stderr.write(f"line {line}: invalid: {reason}")
+        if report.invalid_count > len(report.invalid):
+            self.stderr.write(
+                f"... {report.invalid_count - len(report.invalid)} more invalid rows not listed."
+            )
         for line, text in report.duplicates:
             self.stderr.write(f"line {line}: already in the registry: {text}")
+        if report.duplicate_count > len(report.duplicates):
+            self.stderr.write(
+                f"... {report.duplicate_count - len(report.duplicates)} more duplicates not listed."
+            )
         self.stdout.write(
             f"{report.rows} rows read: {report.entries_added} entries added "
-            f"({report.units_added} serials), {len(report.duplicates)} duplicates, "
-            f"{len(report.invalid)} invalid."
+            f"({report.units_added} serials), {report.duplicate_count} duplicates, "
+            f"{report.invalid_count} invalid."
         )
