@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0004_claimlink'),
-        ('recalls', '0003_recall_safety_contact_email'),
+        ("claims", "0004_claimlink"),
+        ("recalls", "0003_recall_safety_contact_email"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['created_at', 'id'], name='claim_age'),
+            model_name="claim",
+            index=models.Index(fields=["created_at", "id"], name="claim_age"),
         ),
     ]
