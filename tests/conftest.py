@@ -88,10 +88,12 @@ def restore_roles() -> None:
     ).ADMINISTRATOR_PERMISSIONS
     for name, permissions in migration("incidents.migrations.0002_roles").ROLES.items():
         grants[name] += permissions
-    for name in ("notices", "reports"):
-        grants["Recall manager"] += migration(
-            f"{name}.migrations.0002_recall_manager_grants"
-        ).RECALL_MANAGER_PERMISSIONS
+    for name in (
+        "notices.migrations.0002_recall_manager_grants",
+        "reports.migrations.0002_recall_manager_grants",
+        "workspace.migrations.0003_manager_loads_registry",
+    ):
+        grants["Recall manager"] += migration(name).RECALL_MANAGER_PERMISSIONS
     for name, permissions in grants.items():
         group, _ = Group.objects.get_or_create(name=name)
         for permission in permissions:

@@ -88,7 +88,7 @@ GET_TABLE = {
     "workspace:fulfilment":        (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_export": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_import": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
-    "workspace:registry_import":   (LOGIN, LOGIN, NO, NO,     NO,     NO,     OK,     OTP),
+    "workspace:registry_import":   (LOGIN, LOGIN, NO, NO,     NO,     OK,     OK,     OTP),
     "workspace:failed_emails":     (LOGIN, LOGIN, NO, OK,     OK,     OK,     OK,     OTP),
     "workspace:email_retry":       (LOGIN, LOGIN, NO, METHOD, METHOD, METHOD, METHOD, OTP),
     "workspace:incidents":         (LOGIN, LOGIN, NO, OK,     NO,     OK,     NO,     OTP),
