@@ -75,6 +75,7 @@ bench: install ## Run the benchmarks in bench/ and print their figures (needs Po
 	@# A scratch database, recallcases_bench, is dropped and built again on DATABASE_URL's server.
 	$(PY) bench/registry.py
 	$(PY) bench/staff_queue.py
+	$(PY) bench/reports_and_notices.py
 	$(PY) bench/photo_pipeline.py
 
 clean: ## Remove the virtualenv and local data (var/)

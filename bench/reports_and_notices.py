@@ -1,0 +1,273 @@
+"""Time the report pages (the dashboard and the CPSC monthly report) and the dispatch of recall
+notices to a local SMTP sink, each beside a yardstick of the same run.
+
+Builds the demo recall in a scratch PostgreSQL database (bench/benchkit.py says which), with
+69,000 claims in every status (bench/staff_queue.py's claims, plus a "replacement shipped" and a
+"disposal confirmed" event where the status has passed them) and 69,000 known purchasers. Then:
+
+1. signed in as a Recall manager, requests the dashboard, the CPSC report of the last full month
+   and the one-query yardstick view (bench/bench_urls.py) alternately;
+2. starts an aiosmtpd sink on 127.0.0.1 that counts what it receives, points Django's SMTP backend
+   at it, writes the recall notice of --notices purchasers with `notices_send` (publishing after
+   commit switched off, and every row made due), and times `deliver(email_id=...)` for each,
+   against smtplib sending the same message bytes over one connection and over one connection each.
+
+Run from the repository root:
+
+    .venv/bin/python bench/reports_and_notices.py [--claims 69000] [--runs 20] [--notices 2000]
+"""
+
+import argparse
+import email.policy
+import smtplib
+import socket
+import time
+from unittest import mock
+
+import benchkit
+import staff_queue
+
+
+class CountingHandler:
+    """An SMTP sink: accepts every message and counts it."""
+
+    def __init__(self):
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def remedy_events_add() -> None:
+    """The events that the report counts: shipped and disposal confirmed, ten and twenty days on."""
+    from django.db import connection
+
+    shipped = ("replacement_shipped", "disposal_submitted", "disposal_confirmed", "closed")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO claims_claimevent (claim_id, actor_kind, from_status, to_status, note, "
+            "created_at) SELECT id, 'staff', 'replacement_approved', 'replacement_shipped', '', "
+            "created_at + interval '10 days' FROM claims_claim WHERE status = ANY(%s)",
+            [list(shipped)],
+        )
+        cursor.execute(
+            "INSERT INTO claims_claimevent (claim_id, actor_kind, from_status, to_status, note, "
+            "created_at) SELECT id, 'staff', 'disposal_submitted', 'disposal_confirmed', '', "
+            "created_at + interval '20 days' FROM claims_claim WHERE status = ANY(%s)",
+            [["disposal_confirmed", "closed"]],
+        )
+        cursor.execute("VACUUM ANALYZE claims_claimevent")
+
+
+def purchasers_create(recall, *, count: int) -> None:
+    from django.db import connection
+
+    from recallcases.claims.models import Language
+    from recallcases.notices.models import Purchaser
+
+    products = list(recall.products.all())
+    for start in range(0, count, staff_queue.CHUNK):
+        Purchaser.objects.bulk_create(
+            Purchaser(
+                recall=recall,
+                name=f"Purchaser {n}",
+                # One in three bought from a list and claimed with the same address.
+                email=f"consumer{n}@example.com" if n % 3 == 0 else f"purchaser{n}@example.com",
+                order_number=f"ORD{n:08d}",
+                product=products[n % len(products)],
+                country="CA" if n % 7 == 0 else "US",
+                language=Language.FRENCH if n % 14 == 0 else Language.ENGLISH,
+            )
+            for n in range(start, min(start + staff_queue.CHUNK, count))
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE notices_purchaser")
+
+
+def pages_time(recall, *, runs: int) -> list[tuple]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from recallcases.reports.selectors import report_months
+
+    client = staff_queue.manager_sign_in()
+    months = report_months(recall)
+    month = months[1] if len(months) > 1 else months[0]  # the last full month
+    pages = {
+        "dashboard": f"/workspace/reports/{recall.slug}/",
+        f"CPSC report {month.key}": f"/workspace/reports/{recall.slug}/cpsc/{month.key}/",
+    }
+
+    def get(url: str) -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+    rows = []
+    for label, page_url in pages.items():
+        page_ms, yardstick_ms = benchkit.time_alternately(
+            lambda _i, u=page_url: get(u), lambda _i: get("/bench/claims/"), runs=runs, warmup=3
+        )
+        with CaptureQueriesContext(connection) as page_queries:
+            get(page_url)
+        with CaptureQueriesContext(connection) as yardstick_queries:
+            get("/bench/claims/")
+        rows.append((label, page_ms, len(page_queries), yardstick_ms, len(yardstick_queries)))
+    return rows
+
+
+def notices_time(recall, *, count: int) -> dict:
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.utils import timezone
+
+    from recallcases.notices import services
+    from recallcases.notifications.delivery import Outcome, deliver
+    from recallcases.notifications.messages import compose
+    from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
+
+    handler = CountingHandler()
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    mailers = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
+        }
+    }
+    try:
+        with override_settings(
+            MAILERS=mailers,
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=port,
+        ):
+            # Write the notices (one more, delivered untimed to count its queries); nothing is
+            # handed to a worker after commit, and every row is made due now.
+            start = time.perf_counter()
+            with mock.patch.object(services, "notices_publish"):
+                batch = services.notices_send(
+                    recall=recall, kind=EmailKind.RECALL_NOTICE, limit=count + 1
+                )
+            written_s = time.perf_counter() - start
+            ids = list(
+                OutboundEmail.objects.filter(kind=EmailKind.RECALL_NOTICE, state=EmailState.PENDING)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            assert batch.written == len(ids) == count + 1, (batch.written, len(ids))
+            OutboundEmail.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+            first = OutboundEmail.objects.get(pk=ids[0])
+            raw = compose(first).message(policy=email.policy.SMTP).as_bytes()
+            recipient = first.recipient
+            with CaptureQueriesContext(connection) as queries:
+                assert deliver(email_id=ids[0])[0] == Outcome.SENT
+
+            received = handler.count
+            start = time.perf_counter()
+            for email_id in ids[1:]:
+                outcome, _delay = deliver(email_id=email_id)
+                assert outcome == Outcome.SENT, (email_id, outcome)
+            deliver_s = time.perf_counter() - start
+            assert handler.count - received == count, (handler.count - received, count)
+
+        sender = settings.DEFAULT_FROM_EMAIL
+        start = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+            for _ in range(count):
+                smtp.sendmail(sender, [recipient], raw)
+        one_connection_s = time.perf_counter() - start
+
+        start = time.perf_counter()
+        for _ in range(count):
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+                smtp.sendmail(sender, [recipient], raw)
+        each_connection_s = time.perf_counter() - start
+        assert handler.count == 1 + 3 * count, handler.count
+    finally:
+        controller.stop()
+    return {
+        "written_s": written_s,
+        "deliver_s": deliver_s,
+        "deliver_queries": len(queries),
+        "one_connection_s": one_connection_s,
+        "each_connection_s": each_connection_s,
+        "message_bytes": len(raw),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=69_000)
+    parser.add_argument("--purchasers", type=int, default=69_000)
+    parser.add_argument("--runs", type=int, default=20, help="timed requests of each page")
+    parser.add_argument("--notices", type=int, default=2_000, help="notices delivered, timed")
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args()
+
+    url = benchkit.bench_database_url()
+    benchkit.scratch_database_create(url)
+    benchkit.django_setup(url)
+    from recallcases.claims.models import Claim
+    from recallcases.recalls.demo import demo_recall_load
+
+    recall = demo_recall_load()
+    print(f"Machine  {benchkit.machine()}")
+    start = time.perf_counter()
+    staff_queue.claims_create(recall, count=args.claims, seed=args.seed)
+    remedy_events_add()
+    purchasers_create(recall, count=args.purchasers)
+    built = time.perf_counter() - start
+
+    pages = pages_time(recall, runs=args.runs)
+    statuses = Claim.objects.values("status").distinct().count()
+    print()
+    print(
+        f"Reports: {args.claims:,} claims in {statuses} statuses, {args.purchasers:,} purchasers "
+        f"(built in {built:.0f} s), signed in as a Recall manager; {args.runs} requests of each, "
+        "interleaved with the one-query view"
+    )
+    print(f"{'':36}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
+    for label, page_ms, page_queries, yardstick_ms, yardstick_queries in pages:
+        print(
+            f"{label:36}{benchkit.median(page_ms):10.2f}{benchkit.p95(page_ms):9.2f}"
+            f"{page_queries:9}"
+        )
+        print(
+            f"{'  one-query view (yardstick)':36}{benchkit.median(yardstick_ms):10.2f}"
+            f"{benchkit.p95(yardstick_ms):9.2f}{yardstick_queries:9}"
+        )
+
+    n = args.notices
+    result = notices_time(recall, count=n)
+    print()
+    print(
+        f"Notice dispatch: {n:,} recall notices ({result['message_bytes']:,} bytes each) to an "
+        f"aiosmtpd sink on 127.0.0.1 in the same process; notices_send wrote {n + 1:,} in "
+        f"{result['written_s']:.2f} s"
+    )
+    print(f"{'':52}{'seconds':>9}{'msg/s':>9}{'ms/msg':>9}")
+    for label, seconds in (
+        (
+            f"deliver() each, SMTP backend ({result['deliver_queries']} queries/msg)",
+            result["deliver_s"],
+        ),
+        ("  smtplib, one connection for all (yardstick)", result["one_connection_s"]),
+        ("  smtplib, a new connection each (yardstick)", result["each_connection_s"]),
+    ):
+        print(f"{label:52}{seconds:9.2f}{n / seconds:9.0f}{1000 * seconds / n:9.2f}")
+    print("  (deliver() sends through Django's SMTP backend: one connection per message)")
+
+
+if __name__ == "__main__":
+    main()
