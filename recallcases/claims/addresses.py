@@ -38,6 +38,16 @@ CANADIAN_PROVINCES = [
 
 REGIONS = {"US": dict(US_STATES), "CA": dict(CANADIAN_PROVINCES)}
 
+
+def region_choices():
+    """States and provinces grouped by country, for a select field."""
+    return [
+        ("", _("Choose…")),
+        (_("United States"), US_STATES),
+        (_("Canada"), CANADIAN_PROVINCES),
+    ]
+
+
 _ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 # Canadian postal codes never use D, F, I, O, Q or U, nor W or Z in first position.
 _POSTAL_CODE = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(\d[ABCEGHJ-NPRSTV-Z]\d)$")

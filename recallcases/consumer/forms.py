@@ -9,11 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.addresses import (
-    CANADIAN_PROVINCES,
     REGIONS,
-    US_STATES,
     AddressError,
     normalise_postal_code,
+    region_choices,
 )
 from recallcases.claims.models import Language
 from recallcases.claims.photo_pipeline import PhotoRejected, process_photo
@@ -59,14 +58,6 @@ class SerialCheckForm(forms.Form):
         self.helper.add_input(Submit("check", _("Check my serial number")))
 
 
-def _region_choices():
-    return [
-        ("", _("Choose…")),
-        (_("United States"), US_STATES),
-        (_("Canada"), CANADIAN_PROVINCES),
-    ]
-
-
 class ClaimForm(forms.Form):
     serial = forms.CharField(
         label=_("Serial number (SN code)"), max_length=80, help_text=SERIAL_HELP
@@ -83,7 +74,7 @@ class ClaimForm(forms.Form):
     )
     city = forms.CharField(label=_("City"), max_length=100)
     country = forms.ChoiceField(label=_("Country"), choices=Country.choices)
-    region = forms.ChoiceField(label=_("State or province"), choices=_region_choices)
+    region = forms.ChoiceField(label=_("State or province"), choices=region_choices)
     postal_code = forms.CharField(label=_("ZIP or postal code"), max_length=12)
     language = forms.ChoiceField(label=_("Preferred language for emails"), choices=Language.choices)
     purchase_date = forms.DateField(

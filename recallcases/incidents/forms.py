@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.addresses import CANADIAN_PROVINCES, REGIONS, US_STATES
+from recallcases.claims.addresses import REGIONS, region_choices
 from recallcases.consumer.forms import PhotoField
 from recallcases.incidents.models import IncidentKind, Timing
 from recallcases.incidents.services import IncidentDetails
@@ -23,14 +23,6 @@ TIMING_CHOICES = [
     (Timing.AFTER, _("After")),
     (Timing.UNKNOWN, _("I am not sure")),
 ]
-
-
-def _region_choices():
-    return [
-        ("", _("Choose…")),
-        (_("United States"), US_STATES),
-        (_("Canada"), CANADIAN_PROVINCES),
-    ]
 
 
 class IncidentForm(forms.Form):
@@ -74,7 +66,7 @@ class IncidentForm(forms.Form):
     contact_phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
     country = forms.ChoiceField(label=_("Country"), choices=Country.choices)
     region = forms.ChoiceField(
-        label=_("State or province (optional)"), choices=_region_choices, required=False
+        label=_("State or province (optional)"), choices=region_choices, required=False
     )
     consent = forms.BooleanField(
         label=_(

@@ -19,10 +19,8 @@ from recallcases.incidents.services import (
     incident_record_regulator_notice,
     incident_report,
 )
-from recallcases.workspace.roles import FULFILMENT, RECALL_MANAGER, REVIEWER
 from tests.factories import RecallFactory, claim_with_link
 from tests.images import jpeg_bytes
-from tests.workspace.conftest import member_of
 
 pytestmark = pytest.mark.django_db
 
@@ -30,20 +28,8 @@ LIST = "/workspace/incidents/"
 EXPORT = "/workspace/incidents/export.csv"
 
 
-# The roles' incident rights come from the incidents app's migration (0002_roles).
-@pytest.fixture
-def manager(db):
-    return member_of(RECALL_MANAGER)
-
-
-@pytest.fixture
-def reviewer(db):
-    return member_of(REVIEWER)
-
-
-@pytest.fixture
-def fulfiller(db):
-    return member_of(FULFILMENT)
+# The role fixtures (manager, reviewer, fulfiller) are tests/conftest.py's; the roles' incident
+# rights come from the incidents app's migration (0002_roles).
 
 
 def report(recall, *, kinds=("overheating",), photo=False, **fields) -> Incident:
