@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_safe
 
+from recallcases.notices.selectors import claims_not_on_list
 from recallcases.recalls.models import Recall
 from recallcases.reports.charts import SUCCESS, Series, bar_chart, line_chart
 from recallcases.reports.selectors import (
@@ -167,6 +168,8 @@ def report_dashboard(request, slug):
         {
             "recall": recall,
             "dashboard": dashboard,
+            # Owners not on the purchaser list (gifts, second-hand) are counted apart.
+            "claims_not_on_list": claims_not_on_list(recall).count(),
             "months": report_months(recall),
             **_dashboard_charts(dashboard),
         },

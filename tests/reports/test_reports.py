@@ -9,6 +9,7 @@ the pages show is then checked, on the page and in the CSV, mostly for February 
 import csv
 import importlib
 import io
+import re
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -352,8 +353,11 @@ def test_dashboard_headline_figures(world, manager):
     # when: the recall manager opens the dashboard
     response = signed_in(manager).get(reverse("workspace:report_dashboard", args=["speakers"]))
     # then: units in scope, notices sent (distinct purchasers, sent only), claims, remedies
-    # shipped, disposals confirmed and the correction rate (4 ÷ 1,000)
-    assert headline(response) == {
+    # shipped, disposals confirmed and the correction rate (4 ÷ 1,000); claims from owners not on
+    # the purchaser list have a test of their own below
+    figures = headline(response)
+    figures.pop("claims_not_on_list")
+    assert figures == {
         "units_in_scope": "1,000",
         "notices_sent": "5",
         "claims": "7",
@@ -792,3 +796,35 @@ def test_the_migration_gives_recall_managers_and_no_one_else_the_reports(db):
         permissions__content_type__app_label="reports", permissions__codename="view_reports"
     ).values_list("name", flat=True)
     assert set(holders) == {RECALL_MANAGER}
+
+
+def test_dashboard_counts_claims_from_owners_not_on_the_purchaser_list(client, db):
+    from recallcases.notices.models import Purchaser
+    from recallcases.recalls.demo import demo_recall_load
+    from tests.factories import ClaimFactory
+    from tests.workspace.conftest import member_of
+
+    recall = demo_recall_load()
+    speaker = recall.products.get(model="A3102")
+    # given: a purchaser list with one buyer; one claim from that buyer (by serial), one from a
+    # buyer found by email, and two from owners the list does not know
+    Purchaser.objects.create(
+        recall=recall,
+        name="Listed",
+        email="listed@example.com",
+        serial="A3102DMX10000101",
+        country="US",
+    )
+    Purchaser.objects.create(
+        recall=recall, name="By email", email="byemail@example.com", country="CA"
+    )
+    ClaimFactory(product=speaker, serial="A3102DMX10000101", email="other@example.com")
+    ClaimFactory(product=speaker, serial="A3102DMX10000102", email="byemail@example.com")
+    ClaimFactory(product=speaker, serial="A3102DMX10000103", email="gift@example.com")
+    ClaimFactory(product=speaker, serial="A3102DMX10000104", email="secondhand@example.com")
+    client.force_login(member_of("Recall manager"))
+    # when
+    page = client.get(f"/workspace/reports/{recall.slug}/").content.decode()
+    # then
+    figure = re.search(r'data-figure="claims_not_on_list">.*?<dd[^>]*>([^<]+)</dd>', page, re.S)
+    assert figure.group(1).strip() == "2"
