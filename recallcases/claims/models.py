@@ -218,6 +218,10 @@ class ClaimEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # When a claim first reached a status (the reports' remedied and disposal dates).
+            models.Index(fields=["claim", "to_status", "created_at"], name="claim_event_reached")
+        ]
 
     def __str__(self):
         return f"{self.claim}: {self.from_status or '-'} → {self.to_status}"

@@ -46,15 +46,14 @@ def claims_not_on_list(recall: Recall) -> QuerySet[Claim]:
     A claim is on the list when a purchaser of the recall has its serial or its email; rejected
     and withdrawn claims are left out, as everywhere claims are counted here.
     """
-    same_serial = Purchaser.objects.filter(
-        recall_id=OuterRef("recall_id"), serial=OuterRef("serial")
-    ).exclude(serial="")
-    same_email = Purchaser.objects.filter(recall_id=OuterRef("recall_id"), email=OuterRef("email"))
+    listed = Purchaser.objects.filter(recall=recall)
+    # NOT IN over each list (hashed once) rather than correlated NOT EXISTS: PostgreSQL planned
+    # the latter as a nested loop over every purchaser for each claim (minutes at 69,000 each).
     return (
         _claims_that_count()
         .filter(recall=recall)
-        .exclude(Exists(same_serial))
-        .exclude(Exists(same_email))
+        .exclude(serial__in=listed.exclude(serial="").values("serial"))
+        .exclude(email__in=listed.values("email"))
     )
 
 
