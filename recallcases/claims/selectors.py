@@ -24,10 +24,11 @@ def claim_by_access_token(*, token: str) -> Claim | None:
     if not token or len(token) > 100:
         return None
     token_hash = hash_access_token(token)
+    claims = Claim.objects.select_related("recall", "product")
+    # Two unique-index lookups: an OR across the join to links would scan every claim.
     return (
-        Claim.objects.select_related("recall", "product")
-        .filter(Q(access_token_hash=token_hash) | Q(links__token_hash=token_hash))
-        .first()
+        claims.filter(access_token_hash=token_hash).first()
+        or claims.filter(links__token_hash=token_hash).first()
     )
 
 

@@ -41,6 +41,30 @@ class PhotoField(forms.FileField):
             raise forms.ValidationError(rejected.message, code=rejected.code) from None
 
 
+class PhoneField(forms.CharField):
+    """A phone number with its area code: 10 to 15 digits, whatever the punctuation."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+        self.widget.input_type = "tel"
+
+    def clean(self, value):
+        phone = super().clean(value)
+        if phone and not 10 <= len(_PHONE_DIGITS.findall(phone)) <= 15:
+            raise forms.ValidationError(_("Enter a phone number of 10 digits, with its area code."))
+        return phone
+
+
+def check_region_in_country(form: forms.Form, data: dict) -> bool:
+    """Whether the chosen state or province belongs to the chosen country; says so if not."""
+    country, region = data.get("country"), data.get("region")
+    if country and region and region not in REGIONS[country]:
+        form.add_error("region", _("Choose a state or province in the country you selected."))
+        return False
+    return True
+
+
 class SerialCheckForm(forms.Form):
     serial = forms.CharField(
         label=_("Serial number (SN code)"),
@@ -67,7 +91,7 @@ class ClaimForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"), help_text=_("We send every update of your claim to this address.")
     )
-    phone = forms.CharField(label=_("Phone"), max_length=40)
+    phone = PhoneField(label=_("Phone"))
     address_line1 = forms.CharField(label=_("Street address"), max_length=200)
     address_line2 = forms.CharField(
         label=_("Apartment, suite, unit (optional)"), max_length=200, required=False
@@ -118,7 +142,6 @@ class ClaimForm(forms.Form):
         self.fields["serial"].widget.attrs.update(
             {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         )
-        self.fields["phone"].widget.input_type = "tel"
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -142,12 +165,6 @@ class ClaimForm(forms.Form):
             "consent",
         )
 
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        if not 10 <= len(_PHONE_DIGITS.findall(phone)) <= 15:
-            raise forms.ValidationError(_("Enter a phone number of 10 digits, with its area code."))
-        return phone
-
     def clean_order_number(self):
         order = self.cleaned_data["order_number"].strip()
         if order and not _AMAZON_ORDER.match(order):
@@ -162,10 +179,9 @@ class ClaimForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        country, region = data.get("country"), data.get("region")
-        if country and region and region not in REGIONS[country]:
-            self.add_error("region", _("Choose a state or province in the country you selected."))
+        if not check_region_in_country(self, data):
             return data
+        country, region = data.get("country"), data.get("region")
         if country and "postal_code" in data:
             try:
                 data["postal_code"] = normalise_postal_code(

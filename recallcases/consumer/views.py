@@ -48,7 +48,7 @@ def rate_limited(request, exception=None):
     return render(request, "consumer/rate_limited.html", status=429)
 
 
-def _over_limit(request, *, group: str, rates: list[str]) -> bool:
+def over_rate_limit(request, *, group: str, rates: list[str]) -> bool:
     # Each limit counts every request, so a client over the daily cap stays blocked all day.
     over = [
         is_ratelimited(request, group=f"{group}:{rate}", key="ip", rate=rate, increment=True)
@@ -85,7 +85,7 @@ def serial_check(request, slug):
         return render(
             request, "consumer/serial_check.html", {"recall": recall, "form": SerialCheckForm()}
         )
-    if _over_limit(
+    if over_rate_limit(
         request,
         group="serial-check",
         rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
@@ -112,7 +112,7 @@ def serial_check(request, slug):
 def claim_create(request, slug):
     recall = _open_recall(slug)
     if request.method == "POST":
-        if _over_limit(request, group="claim-submit", rates=[settings.CLAIM_SUBMIT_RATE]):
+        if over_rate_limit(request, group="claim-submit", rates=[settings.CLAIM_SUBMIT_RATE]):
             return rate_limited(request)
         form = ClaimForm(request.POST, request.FILES, recall=recall)
         if form.is_valid():

@@ -45,5 +45,4 @@ def compose_incident_alert(email: OutboundEmail) -> EmailMultiAlternatives:
         subject=subject,
         body=text,
         to=[email.recipient],
-        headers={"Message-ID": email.message_id},
     )

@@ -1,7 +1,5 @@
 """The consumer's incident report form: shape checks only; incident_report decides the rest."""
 
-import re
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
@@ -9,13 +7,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.addresses import REGIONS, region_choices
-from recallcases.consumer.forms import PhotoField
+from recallcases.claims.addresses import region_choices
+from recallcases.consumer.forms import PhoneField, PhotoField, check_region_in_country
 from recallcases.incidents.models import IncidentKind, Timing
 from recallcases.incidents.services import IncidentDetails
 from recallcases.recalls.models import Country
-
-_PHONE_DIGITS = re.compile(r"\d")
 
 # What the consumer may answer when they give no date; a date, when given, decides.
 TIMING_CHOICES = [
@@ -63,7 +59,7 @@ class IncidentForm(forms.Form):
     )
     contact_name = forms.CharField(label=_("Full name"), max_length=200)
     contact_email = forms.EmailField(label=_("Email"))
-    contact_phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
+    contact_phone = PhoneField(label=_("Phone (optional)"), required=False)
     country = forms.ChoiceField(label=_("Country"), choices=Country.choices)
     region = forms.ChoiceField(
         label=_("State or province (optional)"), choices=region_choices, required=False
@@ -98,7 +94,6 @@ class IncidentForm(forms.Form):
             "region": "address-level1",
         }.items():
             self.fields[name].widget.attrs["autocomplete"] = autocomplete
-        self.fields["contact_phone"].widget.input_type = "tel"
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -113,17 +108,9 @@ class IncidentForm(forms.Form):
             raise forms.ValidationError(_("The date cannot be in the future."))
         return day
 
-    def clean_contact_phone(self):
-        phone = self.cleaned_data["contact_phone"].strip()
-        if phone and not 10 <= len(_PHONE_DIGITS.findall(phone)) <= 15:
-            raise forms.ValidationError(_("Enter a phone number of 10 digits, with its area code."))
-        return phone
-
     def clean(self):
         data = super().clean()
-        country, region = data.get("country"), data.get("region")
-        if country and region and region not in REGIONS[country]:
-            self.add_error("region", _("Choose a state or province in the country you selected."))
+        check_region_in_country(self, data)
         return data
 
     def details(self, *, language: str, fallback=None) -> IncidentDetails:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from recallcases.claims.models import Claim, Language
 from recallcases.claims.selectors import claim_by_access_token
-from recallcases.consumer.views import _over_limit, rate_limited
+from recallcases.consumer.views import over_rate_limit, rate_limited
 from recallcases.incidents.forms import IncidentForm
 from recallcases.incidents.services import IncidentRefused, incident_report
 from recallcases.recalls.models import Recall
@@ -48,7 +48,7 @@ def incident_create_from_claim(request, token):
 def _report(request, *, recall: Recall, claim: Claim | None):
     reference = claim.reference if claim else ""
     if request.method == "POST":
-        if _over_limit(request, group=RATE_GROUP, rates=[settings.CLAIM_SUBMIT_RATE]):
+        if over_rate_limit(request, group=RATE_GROUP, rates=[settings.CLAIM_SUBMIT_RATE]):
             return rate_limited(request)
         form = IncidentForm(request.POST, request.FILES, recall=recall, claim_reference=reference)
         if form.is_valid():

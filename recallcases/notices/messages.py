@@ -92,7 +92,6 @@ def compose_notice(email: OutboundEmail) -> EmailMultiAlternatives:
         body=text,
         to=[email.recipient or purchaser.email],
         headers={
-            "Message-ID": email.message_id,
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },

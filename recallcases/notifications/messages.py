@@ -89,7 +89,8 @@ COMPOSERS: dict[str, Callable[[OutboundEmail], EmailMultiAlternatives]] = {}
 
 
 def compose(email: OutboundEmail) -> EmailMultiAlternatives:
-    """The message `email` stands for, rendered now (see compose_claim_email and COMPOSERS)."""
+    """The message `email` stands for, rendered now (see compose_claim_email and COMPOSERS),
+    with the Message-ID fixed when the row was written: every composer's message carries it."""
     composer = COMPOSERS.get(email.kind, compose_claim_email)
     message = composer(email)
     message.extra_headers["Message-ID"] = email.message_id
@@ -142,7 +143,6 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
         subject=subject,
         body=text,
         to=[email.recipient or claim.email],
-        headers={"Message-ID": email.message_id},
     )
     message.attach_alternative(html, "text/html")
     return message
