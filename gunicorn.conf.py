@@ -2,7 +2,7 @@
 
 import os
 
-from recallcases.consumer.log_filters import redacting_logging_config
+from recallcases.core.log_filters import redacting_logging_config
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))

@@ -24,7 +24,7 @@ from PIL import Image, ImageChops, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recallcases.claims.photo_pipeline import JPEG_QUALITY, MAX_SIDE, process_photo
+from recallcases.core.photo_pipeline import JPEG_QUALITY, MAX_SIDE, process_photo
 
 PHOTO_SIZE = (4000, 3000)
 

@@ -129,9 +129,9 @@ def notices_time(recall, *, count: int) -> dict:
     from django.utils import timezone
 
     from recallcases.notices import services
-    from recallcases.notifications.delivery import Outcome, deliver
-    from recallcases.notifications.messages import compose
+    from recallcases.notifications.emails import compose
     from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
+    from recallcases.notifications.services import Outcome, deliver
 
     handler = CountingHandler()
     from aiosmtpd.controller import Controller

@@ -36,7 +36,7 @@ CHUNK = 5000
 
 def code(n: int, length: int) -> str:
     """`n` in the references' alphabet, `length` characters: unique for each n."""
-    from recallcases.claims.access import REFERENCE_ALPHABET
+    from recallcases.claims.tokens import REFERENCE_ALPHABET
 
     base, chars = len(REFERENCE_ALPHABET), []
     for _ in range(length):

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.consumer.log_filters import redacting_logging_config
+from recallcases.core.log_filters import redacting_logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -78,7 +78,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Signs staff out after STAFF_IDLE_MINUTES without a request (needs the user and messages).
-    "recallcases.workspace.security.StaffIdleTimeoutMiddleware",
+    "recallcases.workspace.middleware.StaffIdleTimeoutMiddleware",
+    "recallcases.workspace.middleware.StaffClearanceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into the lockout page (HTTP 429).
     "axes.middleware.AxesMiddleware",
@@ -219,11 +220,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 # The pair that is counted and locked; `ip_address` is present, as axes' own check asks.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The address as the rate limits see it: a forged X-Forwarded-For cannot dodge or frame a lockout.
-AXES_CLIENT_IP_CALLABLE = "recallcases.consumer.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "recallcases.core.client_address.client_address"
 # A successful sign-in forgets that pair's earlier typos, so they do not add up over weeks.
 AXES_RESET_ON_SUCCESS = True
 # A readable page (HTTP 429) that says how long to wait, instead of axes' bare text.
-AXES_LOCKOUT_CALLABLE = "recallcases.workspace.security.locked_out"
+AXES_LOCKOUT_CALLABLE = "recallcases.workspace.views.signin.locked_out"
 
 # Second factor (django-otp, TOTP). The name authenticator apps show beside the account.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="recallcases")
@@ -326,8 +327,8 @@ CLAIM_SUBMIT_RATE = env.str("CLAIM_SUBMIT_RATE", default="20/h")
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust none, use the
 # connection's address, so a forged header cannot dodge the limits.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-RATELIMIT_IP_META_KEY = "recallcases.consumer.client_address.client_address"
-RATELIMIT_VIEW = "recallcases.consumer.views.rate_limited"
+RATELIMIT_IP_META_KEY = "recallcases.core.client_address.client_address"
+RATELIMIT_VIEW = "recallcases.core.ratelimits.rate_limited"
 # When the cache (Redis) is away, consumers can still check serials and file claims: a recall
 # must not stop answering because its rate limiter did. The outage is logged by django-redis.
 RATELIMIT_FAIL_OPEN = True

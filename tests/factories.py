@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from recallcases.claims.access import hash_access_token, new_access_token, new_reference
 from recallcases.claims.models import Claim, ClaimEvent
+from recallcases.claims.tokens import hash_access_token, new_access_token, new_reference
 from recallcases.recalls.models import Product, Recall
 
 
@@ -99,7 +99,7 @@ def add_photo(claim: Claim, *, kind: str = "serial_label", content: bytes | None
     from django.core.files.storage import default_storage
 
     from recallcases.claims.models import ClaimPhoto, _photo_name
-    from recallcases.claims.photo_pipeline import process_photo
+    from recallcases.core.photo_pipeline import process_photo
     from tests.images import jpeg_bytes
 
     photo = process_photo(content or jpeg_bytes())

@@ -4,10 +4,10 @@ import io
 
 from PIL import Image, ImageDraw
 
-from recallcases.claims.access import hash_access_token, new_access_token
 from recallcases.claims.models import RELEASED_STATUSES, Claim
-from recallcases.claims.photo_pipeline import process_photo
 from recallcases.claims.services import ClaimRefused, ConsumerDetails, claim_submit
+from recallcases.claims.tokens import hash_access_token, new_access_token
+from recallcases.core.photo_pipeline import process_photo
 from recallcases.recalls.models import Recall
 
 DEMO_CLAIMS = [

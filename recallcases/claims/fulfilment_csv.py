@@ -15,9 +15,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from recallcases.claims.access import normalise_reference
 from recallcases.claims.models import Claim, Shipment
-from recallcases.claims.staff import TRACKING_URLS, claim_ship
+from recallcases.claims.services import TRACKING_URLS, claim_ship
+from recallcases.claims.tokens import normalise_reference
 from recallcases.claims.transitions import Actor, TransitionRefused
 from recallcases.recalls.models import Remedy
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.access import new_disposal_code
+from recallcases.claims.tokens import new_disposal_code
 from recallcases.recalls.models import Country, Product, Recall, Remedy
 
 

@@ -15,7 +15,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
 
 from recallcases.claims.models import ClaimPhoto, PhotoKind
 from recallcases.claims.selectors import claim_by_access_token
@@ -31,9 +30,9 @@ from recallcases.claims.services import (
 from recallcases.claims.timeline import consumer_timeline
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
 from recallcases.consumer.forms import ClaimForm, SerialCheckForm, StatusUploadForm, WithdrawForm
+from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.recalls.models import Recall
 from recallcases.recalls.selectors import serial_lookup
-from recallcases.workspace.access import second_factor_step
 
 # Session keys. The status link's token stays in the session for a short while only, so that the
 # confirmation page can be reloaded; after that, only its hash exists (in the database).
@@ -42,19 +41,6 @@ SUBMITTED_CLAIM_TTL = 3600
 CHECKED_SERIAL = "checked_serial"
 # Claims whose private link this browser opened: their photos may be shown to it.
 OPENED_CLAIMS = "opened_claims"
-
-
-def rate_limited(request, exception=None):
-    return render(request, "consumer/rate_limited.html", status=429)
-
-
-def over_rate_limit(request, *, group: str, rates: list[str]) -> bool:
-    # Each limit counts every request, so a client over the daily cap stays blocked all day.
-    over = [
-        is_ratelimited(request, group=f"{group}:{rate}", key="ip", rate=rate, increment=True)
-        for rate in rates
-    ]
-    return any(over)
 
 
 def home(request):
@@ -255,7 +241,7 @@ def claim_photo(request, photo_id, variant):
     staff_may = (
         request.user.has_perm("claims.view_claim_photos")
         # A password alone is not enough where the second factor is due.
-        and second_factor_step(request) is None
+        and request.staff_cleared()
     )
     allowed = staff_may or photo.claim_id in opened
     if not allowed:

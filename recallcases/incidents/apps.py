@@ -8,7 +8,7 @@ class IncidentsConfig(AppConfig):
         # The outbox sends our urgent alerts; notifications knows no incident, so we tell it how
         # to write ours.
         from recallcases.incidents.emails import compose_incident_alert
-        from recallcases.notifications.messages import COMPOSERS
+        from recallcases.notifications.emails import COMPOSERS
         from recallcases.notifications.models import EmailKind
 
         COMPOSERS[EmailKind.INCIDENT_ALERT] = compose_incident_alert

@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.addresses import region_choices
-from recallcases.consumer.forms import PhoneField, PhotoField, check_region_in_country
+from recallcases.core.addresses import region_choices
+from recallcases.core.forms import PhoneField, PhotoField, check_region_in_country
 from recallcases.incidents.models import IncidentKind, Timing
 from recallcases.incidents.services import IncidentDetails
 from recallcases.recalls.models import Country

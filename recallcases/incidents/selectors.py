@@ -8,8 +8,8 @@ from datetime import UTC
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from recallcases.claims.access import normalise_reference
 from recallcases.claims.fulfilment_csv import csv_cell
+from recallcases.claims.tokens import normalise_reference
 from recallcases.incidents.models import Incident, IncidentKind
 from recallcases.incidents.services import alert_dedupe_key
 from recallcases.notifications.models import OutboundEmail

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from recallcases.claims.access import new_reference
 from recallcases.claims.models import Claim
-from recallcases.claims.photo_pipeline import ProcessedPhoto
+from recallcases.claims.tokens import new_reference
+from recallcases.core.photo_pipeline import ProcessedPhoto
 from recallcases.incidents.models import (
     HEALTH_CANADA_NOTICE,
     HEALTH_CANADA_WRITTEN_REPORT,
@@ -23,7 +23,7 @@ from recallcases.incidents.models import (
     _photo_name,
     health_canada_applies,
 )
-from recallcases.notifications.messages import new_message_id
+from recallcases.notifications.emails import new_message_id
 from recallcases.notifications.models import EmailKind, OutboundEmail
 from recallcases.notifications.services import outbox_enqueue
 from recallcases.recalls.models import Recall

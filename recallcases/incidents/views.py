@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from recallcases.claims.models import Claim, Language
 from recallcases.claims.selectors import claim_by_access_token
-from recallcases.consumer.views import over_rate_limit, rate_limited
+from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.incidents.forms import IncidentForm
 from recallcases.incidents.services import IncidentRefused, incident_report
 from recallcases.recalls.models import Recall

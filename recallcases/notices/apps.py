@@ -7,8 +7,8 @@ class NoticesConfig(AppConfig):
 
     def ready(self):
         # The outbox sends notices like any email; notifications does not import this app.
-        from recallcases.notices.messages import compose_notice
-        from recallcases.notifications.messages import COMPOSERS
+        from recallcases.notices.emails import compose_notice
+        from recallcases.notifications.emails import COMPOSERS
         from recallcases.notifications.models import EmailKind
 
         COMPOSERS[EmailKind.RECALL_NOTICE] = compose_notice

@@ -19,7 +19,7 @@ from django.utils import timezone
 from recallcases.claims.models import Language
 from recallcases.notices.models import Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS, notices_due_soon, purchaser_claimed
-from recallcases.notifications.messages import new_message_id
+from recallcases.notifications.emails import new_message_id
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
 from recallcases.notifications.services import outbox_enqueue
 from recallcases.recalls.models import Country, Product, Recall

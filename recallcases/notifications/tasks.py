@@ -3,8 +3,13 @@
 from celery import shared_task
 from django.conf import settings
 
-from recallcases.notifications.delivery import Outcome, deliver
-from recallcases.notifications.services import outbox_due, outbox_enqueue, reminders_write
+from recallcases.notifications.services import (
+    Outcome,
+    deliver,
+    outbox_due,
+    outbox_enqueue,
+    reminders_write,
+)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

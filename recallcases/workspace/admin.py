@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import reverse
 
-from recallcases.workspace.access import redirect_with_next, second_factor_step
 from recallcases.workspace.models import StaffPolicy
+from recallcases.workspace.permissions import redirect_with_next, second_factor_step
 
 
 @admin.register(StaffPolicy)

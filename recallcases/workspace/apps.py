@@ -6,4 +6,4 @@ class WorkspaceConfig(AppConfig):
 
     def ready(self):
         # Connects the sign-in receiver that starts a staff session's idle clock.
-        from recallcases.workspace import security  # noqa: F401
+        from recallcases.workspace import middleware  # noqa: F401

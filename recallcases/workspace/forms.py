@@ -4,9 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.models import ClaimStatus
-from recallcases.claims.selectors import QUEUE_ORDERS, QueueFilters
-from recallcases.claims.signals import SIGNALS
-from recallcases.claims.staff import TRACKING_URLS
+from recallcases.claims.selectors import QUEUE_ORDERS, SIGNALS, QueueFilters
+from recallcases.claims.services import TRACKING_URLS
 from recallcases.recalls.models import Country, Product, Recall, Remedy
 
 

@@ -1,13 +1,13 @@
 import pytest
 
-from recallcases.claims.access import (
+from recallcases.claims.tokens import (
     REFERENCE_ALPHABET,
     hash_access_token,
     new_access_token,
     new_reference,
     normalise_reference,
 )
-from recallcases.claims.addresses import AddressError, normalise_postal_code
+from recallcases.core.addresses import AddressError, normalise_postal_code
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from recallcases.claims.access import REFERENCE_ALPHABET, hash_access_token
 from recallcases.claims.models import Claim, ClaimPhoto, ClaimStatus
-from recallcases.claims.photo_pipeline import process_photo
 from recallcases.claims.selectors import claim_by_access_token
 from recallcases.claims.services import ClaimRefused, claim_submit
+from recallcases.claims.tokens import REFERENCE_ALPHABET, hash_access_token
 from recallcases.claims.transitions import SYSTEM, claim_transition
+from recallcases.core.photo_pipeline import process_photo
 from tests.factories import consumer_details
 from tests.images import jpeg_bytes
 

@@ -20,7 +20,7 @@ from PIL import ExifTags, Image
 from PIL.JpegImagePlugin import JpegImageFile
 from PIL.PngImagePlugin import PngInfo
 
-from recallcases.claims.photo_pipeline import (
+from recallcases.core.photo_pipeline import (
     MAX_UPLOAD_BYTES,
     PhotoRejected,
     ProcessedPhoto,
@@ -671,7 +671,7 @@ def test_process_photo_needs_no_django_settings():
     script = (
         "import io\n"
         "from PIL import Image\n"
-        "from recallcases.claims.photo_pipeline import PhotoRejected, process_photo\n"
+        "from recallcases.core.photo_pipeline import PhotoRejected, process_photo\n"
         "buffer = io.BytesIO()\n"
         "Image.new('RGB', (64, 48), 'red').save(buffer, 'PNG')\n"
         "photo = process_photo(buffer.getvalue())\n"

@@ -310,7 +310,7 @@ def test_pages_carry_a_content_security_policy(client, recall):
 
 
 def test_status_link_token_never_logged(client, recall, speaker, caplog):
-    from recallcases.consumer.log_filters import RedactStatusTokens
+    from recallcases.core.log_filters import RedactStatusTokens
 
     _, token = claim_with_link(product=speaker)
     import logging

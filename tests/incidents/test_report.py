@@ -13,9 +13,9 @@ from PIL import Image
 
 from recallcases.incidents.models import Incident, Timing
 from recallcases.incidents.services import IncidentDetails, incident_report, incident_timing
-from recallcases.notifications.delivery import Outcome, deliver
-from recallcases.notifications.messages import compose
+from recallcases.notifications.emails import compose
 from recallcases.notifications.models import EmailKind, OutboundEmail
+from recallcases.notifications.services import Outcome, deliver
 from tests.factories import RecallFactory, claim_with_link
 from tests.images import photo_upload
 
@@ -355,7 +355,7 @@ def test_photo_is_stored_re_encoded_under_a_random_name(client, recall):
 
 def test_a_report_that_fails_leaves_no_photo_behind(recall, monkeypatch):
     # given: the alert cannot be written (the database refuses it, say)
-    from recallcases.claims.photo_pipeline import process_photo
+    from recallcases.core.photo_pipeline import process_photo
     from recallcases.incidents import services
 
     def refuse(incident):

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from recallcases.claims.photo_pipeline import process_photo
+from recallcases.core.photo_pipeline import process_photo
 from recallcases.incidents.models import Incident
 from recallcases.incidents.services import (
     IncidentDetails,

@@ -22,8 +22,8 @@ from recallcases.notices.services import (
     purchaser_unsubscribe,
 )
 from recallcases.notices.tokens import unsubscribe_token
-from recallcases.notifications.delivery import Outcome, deliver
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
+from recallcases.notifications.services import Outcome, deliver
 from tests.factories import ClaimFactory
 
 pytestmark = pytest.mark.django_db

@@ -139,7 +139,7 @@ def test_send_button_writes_notices_for_recall_managers_only(speaker):
 
 
 def test_a_long_list_is_sent_a_batch_per_press(speaker, monkeypatch):
-    from recallcases.workspace import notices as pages_module
+    from recallcases.workspace.views import notices as pages_module
 
     monkeypatch.setattr(pages_module, "SEND_BATCH", 2)
     for _ in range(3):

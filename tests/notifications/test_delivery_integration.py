@@ -16,10 +16,9 @@ from django.utils.translation import gettext
 
 from recallcases.claims.models import Claim, PhotoKind
 from recallcases.claims.models import ClaimStatus as S
-from recallcases.claims.photo_pipeline import process_photo
-from recallcases.claims.services import claim_consumer_upload, claim_submit
-from recallcases.claims.staff import claim_ship
+from recallcases.claims.services import claim_consumer_upload, claim_ship, claim_submit
 from recallcases.claims.transitions import Actor, claim_transition
+from recallcases.core.photo_pipeline import process_photo
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import EmailState, OutboundEmail
 from recallcases.notifications.tasks import outbox_sweep, send_outbound_email

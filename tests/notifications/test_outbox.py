@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from recallcases.claims.models import ClaimStatus as S
 from recallcases.claims.transitions import SYSTEM, TransitionRefused, claim_transition
-from recallcases.notifications.delivery import Outcome, deliver
 from recallcases.notifications.models import EmailState, OutboundEmail
 from recallcases.notifications.services import (
     STEP_EMAILS,
+    Outcome,
+    deliver,
     outbox_enqueue,
     outbox_retry,
     reminders_write,
@@ -66,8 +67,8 @@ def test_refused_step_writes_no_email():
 
 
 def test_submitted_claim_writes_its_receipt(recall, speaker):
-    from recallcases.claims.photo_pipeline import process_photo
     from recallcases.claims.services import claim_submit
+    from recallcases.core.photo_pipeline import process_photo
     from tests.images import jpeg_bytes
 
     claim = claim_submit(
@@ -109,7 +110,7 @@ def test_deliver_sends_once_in_the_consumers_language(client, recall, speaker):
 
 
 def test_shipped_email_names_the_carrier_and_tracking_link(speaker):
-    from recallcases.claims.staff import claim_ship
+    from recallcases.claims.services import claim_ship
 
     claim = ClaimFactory(product=speaker, status=S.REPLACEMENT_APPROVED)
     fulfiller = member_of("Fulfilment")

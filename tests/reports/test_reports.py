@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recallcases.claims.models import ClaimStatus, Shipment
-from recallcases.claims.staff import claim_ship
+from recallcases.claims.services import claim_ship
 from recallcases.claims.transitions import CONSUMER, Actor, claim_transition
 from recallcases.incidents.services import (
     IncidentDetails,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recallcases.claims.models import Claim, ClaimStatus
-from recallcases.claims.photo_pipeline import process_photo
+from recallcases.core.photo_pipeline import process_photo
 from recallcases.incidents.services import IncidentDetails, incident_report
 from recallcases.notifications.models import OutboundEmail
 from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from recallcases.claims.models import Claim, ClaimStatus, Shipment
-from recallcases.claims.photo_pipeline import process_photo
 from recallcases.claims.services import claim_submit
+from recallcases.core.photo_pipeline import process_photo
 from tests.factories import ClaimFactory, add_photo, claim_with_link, consumer_details
 from tests.images import jpeg_bytes, photo_upload
 

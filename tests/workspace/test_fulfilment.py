@@ -17,7 +17,7 @@ from recallcases.claims.fulfilment_csv import (
     tracking_import,
 )
 from recallcases.claims.models import ClaimEvent, ClaimStatus, Shipment
-from recallcases.claims.staff import claim_ship
+from recallcases.claims.services import claim_ship
 from recallcases.claims.transitions import Actor
 from tests.factories import ClaimFactory, ProductFactory, staff_user
 

@@ -6,8 +6,8 @@ from django.test import override_settings
 
 from recallcases.recalls.models import RegistryEntry
 from recallcases.recalls.selectors import serial_lookup
-from recallcases.workspace import registry
 from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
+from recallcases.workspace.views import registry
 from tests.factories import RecallFactory
 from tests.workspace.conftest import member_of
 

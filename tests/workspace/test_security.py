@@ -15,8 +15,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recallcases.consumer.views import OPENED_CLAIMS
+from recallcases.workspace.middleware import LAST_ACTIVITY
 from recallcases.workspace.models import StaffPolicy
-from recallcases.workspace.security import LAST_ACTIVITY
 from tests.factories import staff_user
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import recallcases.claims.access
+import recallcases.claims.tokens
 
 
 class Migration(migrations.Migration):
@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 (
                     "disposal_code",
                     models.CharField(
-                        default=recallcases.claims.access.new_disposal_code,
+                        default=recallcases.claims.tokens.new_disposal_code,
                         editable=False,
                         max_length=9,
                         unique=True,

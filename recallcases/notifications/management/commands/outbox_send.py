@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from recallcases.notifications.delivery import deliver
-from recallcases.notifications.services import outbox_due, reminders_write
+from recallcases.notifications.services import deliver, outbox_due, reminders_write
 
 
 class Command(BaseCommand):

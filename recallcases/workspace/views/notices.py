@@ -27,7 +27,7 @@ from recallcases.notices.services import (
 )
 from recallcases.notifications.models import EmailKind
 from recallcases.recalls.models import Country, Recall
-from recallcases.workspace.access import staff_view
+from recallcases.workspace.permissions import staff_view
 
 PAGE_SIZE = 100
 # Notices written per press of the button: a large list is sent in a few presses, each a short

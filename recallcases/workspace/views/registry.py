@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from recallcases.recalls.models import Recall
 from recallcases.recalls.services import REPORT_LIST_LIMIT, RegistryRowError, registry_import_csv
-from recallcases.workspace.access import staff_view
+from recallcases.workspace.permissions import staff_view
 
 # A million rows of single serials make about 30 MB; Django writes an upload this large to a
 # temporary file, and the import reads it from there row by row.

@@ -18,10 +18,10 @@ from recallcases.claims.fulfilment_csv import (
     tracking_import,
 )
 from recallcases.claims.models import Claim, ClaimStatus
-from recallcases.claims.staff import claim_ship
+from recallcases.claims.services import claim_ship
 from recallcases.claims.transitions import Actor, TransitionRefused
-from recallcases.workspace.access import staff_view
 from recallcases.workspace.forms import ShipmentForm
+from recallcases.workspace.permissions import staff_view
 
 # How an import treats a file with refused rows.
 ALL_OR_NOTHING = "all_or_nothing"

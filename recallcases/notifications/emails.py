@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.services import claim_link_new
-from recallcases.claims.staff import tracking_url
+from recallcases.claims.services import claim_link_new, tracking_url
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import OutboundEmail
 

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from recallcases.notifications.models import EmailState, OutboundEmail
 from recallcases.notifications.services import outbox_retry
-from recallcases.workspace.access import staff_view
+from recallcases.workspace.permissions import staff_view
 
 
 @staff_view("claims.view_claim")

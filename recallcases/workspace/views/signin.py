@@ -1,7 +1,6 @@
 """Staff sign-in and sign-out: password, lockout page, second factor (TOTP) and idle timeout."""
 
 import math
-import time
 from base64 import b32encode
 
 import qrcode
@@ -10,24 +9,21 @@ from axes.helpers import get_cool_off
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import REDIRECT_FIELD_NAME, SESSION_KEY, logout
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.signals import user_logged_in
-from django.contrib.auth.views import redirect_to_login
-from django.dispatch import receiver
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from recallcases.workspace.access import (
+from recallcases.workspace.permissions import (
     TWO_FACTOR_SETUP,
     TWO_FACTOR_VERIFY,
     is_verified,
@@ -35,11 +31,6 @@ from recallcases.workspace.access import (
     second_factor_step,
     signed_in_staff,
 )
-
-# Session key of the staff member's last request (Unix seconds).
-LAST_ACTIVITY = "workspace_last_activity"
-# Rewriting the session on every request costs a database write; a minute's precision is enough.
-ACTIVITY_RESOLUTION_SECONDS = 60
 
 
 class StaffLoginView(auth_views.LoginView):
@@ -207,45 +198,3 @@ def two_factor_setup(request):
             "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         },
     )
-
-
-@receiver(user_logged_in)
-def start_idle_clock(sender, request, user, **kwargs):
-    """A staff session's idle clock starts at sign-in (the sign-in writes the session anyway)."""
-    if user.is_staff and hasattr(request, "session"):
-        request.session[LAST_ACTIVITY] = int(time.time())
-
-
-class StaffIdleTimeoutMiddleware:
-    """Sign staff out after STAFF_IDLE_MINUTES without a request; leave other sessions alone."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        # Only sessions of signed-in users are looked at: no cookie, nothing to read or write.
-        if (
-            settings.SESSION_COOKIE_NAME in request.COOKIES
-            and SESSION_KEY in request.session
-            and request.user.is_staff
-        ):
-            now = int(time.time())
-            last = request.session.get(LAST_ACTIVITY)
-            minutes = settings.STAFF_IDLE_MINUTES
-            if last is not None and now - last > minutes * 60:
-                logout(request)
-                messages.warning(
-                    request,
-                    ngettext(
-                        "Signed out after %(minutes)d minute without activity. "
-                        "Sign in again to continue.",
-                        "Signed out after %(minutes)d minutes without activity. "
-                        "Sign in again to continue.",
-                        minutes,
-                    )
-                    % {"minutes": minutes},
-                )
-                return redirect_to_login(request.get_full_path(), "workspace:login")
-            if last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS:
-                request.session[LAST_ACTIVITY] = now
-        return self.get_response(request)

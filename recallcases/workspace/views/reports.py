@@ -32,7 +32,7 @@ from recallcases.reports.selectors import (
     report_month,
     report_months,
 )
-from recallcases.workspace.access import staff_view
+from recallcases.workspace.permissions import staff_view
 
 VIEW = "reports.view_reports"
 

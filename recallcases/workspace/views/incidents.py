@@ -32,7 +32,7 @@ from recallcases.incidents.services import (
     incident_record_written_report,
 )
 from recallcases.recalls.models import Recall
-from recallcases.workspace.access import staff_view
+from recallcases.workspace.permissions import staff_view
 
 VIEW = "incidents.view_incident"
 VIEW_CONTACT = "incidents.view_incident_contact"

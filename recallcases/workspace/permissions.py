@@ -18,13 +18,6 @@ TWO_FACTOR_VERIFY = "workspace:two_factor_verify"
 TWO_FACTOR_SETUP = "workspace:two_factor_setup"
 
 
-def staff_policy(request) -> StaffPolicy:
-    """The sign-in policy, read once per request however many checks ask for it."""
-    if not hasattr(request, "_staff_policy"):
-        request._staff_policy = StaffPolicy.current()
-    return request._staff_policy
-
-
 def _policy_and_authenticator(request, user) -> tuple[StaffPolicy, bool]:
     """The policy, and whether the user has a confirmed authenticator: one query for both."""
     confirmed = TOTPDevice.objects.devices_for_user(user, confirmed=True)

@@ -19,10 +19,10 @@ from recallcases.claims.selectors import (
     claim_for_staff,
     claim_queue,
     next_claim_to_review,
+    signals_of,
     status_counts,
 )
-from recallcases.claims.signals import signals_of
-from recallcases.claims.staff import claims_approve, tracking_url
+from recallcases.claims.services import claims_approve, tracking_url
 from recallcases.claims.transitions import (
     NOTE_REQUIRED,
     Actor,
@@ -30,8 +30,8 @@ from recallcases.claims.transitions import (
     allowed_next_statuses,
     claim_transition,
 )
-from recallcases.workspace.access import staff_view
 from recallcases.workspace.forms import ActionForm, QueueFilterForm, ShipmentForm
+from recallcases.workspace.permissions import staff_view
 
 S = ClaimStatus
 QUEUE_PAGE_SIZE = 50
