@@ -35,12 +35,10 @@ from recallcases.incidents.services import (
 )
 from recallcases.notices.models import Purchaser
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
-from recallcases.reports.selectors import (
-    cpsc_report,
-    health_canada_report,
-    recall_dashboard,
-    report_month,
-)
+from recallcases.reports.selectors.cpsc import cpsc_report
+from recallcases.reports.selectors.dashboard import recall_dashboard
+from recallcases.reports.selectors.health_canada import health_canada_report
+from recallcases.reports.selectors.periods import report_month
 from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
 from tests.factories import ClaimFactory, ProductFactory, RecallFactory
 from tests.workspace.conftest import member_of
