@@ -108,10 +108,16 @@ class Status:
         return self.status.label
 
     def next_for(self, *, disposal_first: bool) -> Promise:
-        return (disposal_first and self.next_disposal_first) or self.next
+        """What the consumer should know or do now, in the recall's order."""
+        if disposal_first and self.next_disposal_first is not None:
+            return self.next_disposal_first
+        return self.next
 
     def waits_for(self, *, disposal_first: bool) -> Waits:
-        return (disposal_first and self.waits_disposal_first) or self.waits
+        """Whom the claim waits for now, in the recall's order."""
+        if disposal_first and self.waits_disposal_first is not None:
+            return self.waits_disposal_first
+        return self.waits
 
 
 @dataclass(frozen=True)
