@@ -22,16 +22,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.models import Claim, ClaimEvent, ClaimPhoto, ClaimStatus
+from recallcases.claims.lifecycle import Waits, waiting_for
+from recallcases.claims.models import Claim, ClaimEvent, ClaimPhoto
 from recallcases.claims.tokens import hash_access_token, normalise_reference
 from recallcases.recalls.serials import normalise_serial
-
-# Statuses in which a claim waits for a reviewer.
-REVIEW_STATUSES = (
-    ClaimStatus.SUBMITTED,
-    ClaimStatus.RESUBMITTED,
-    ClaimStatus.DISPOSAL_SUBMITTED,
-)
 
 
 def claim_by_access_token(*, token: str) -> Claim | None:
@@ -137,7 +131,7 @@ def claim_for_staff(*, reference: str) -> Claim | None:
 def next_claim_to_review(*, after: Claim) -> Claim | None:
     """The longest-waiting claim that needs a reviewer, other than `after`."""
     return (
-        Claim.objects.filter(status__in=REVIEW_STATUSES)
+        Claim.objects.filter(waiting_for(Waits.REVIEW))
         .exclude(pk=after.pk)
         .order_by("created_at", "pk")
         .only("reference")

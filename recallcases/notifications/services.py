@@ -8,11 +8,10 @@ from enum import StrEnum
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from recallcases.claims.lifecycle import STEPS, SUBMISSION, reminders
 from recallcases.claims.models import Claim, ClaimEvent
-from recallcases.claims.models import ClaimStatus as S
 from recallcases.notifications.emails import compose, new_message_id
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import EmailState, OutboundEmail
@@ -22,27 +21,17 @@ logger = logging.getLogger(__name__)
 # The Celery task that sends one outbox row (notifications/tasks.py).
 SEND_TASK = "recallcases.notifications.tasks.send_outbound_email"
 
-# (from status, to status) → the email that step sends; None as "from" matches any status.
+# (from status, to status) → the email that step sends, as the claims' lifecycle table says.
 STEP_EMAILS = {
-    ("", S.SUBMITTED): K.RECEIVED,
-    (None, S.INFORMATION_REQUESTED): K.INFORMATION_REQUESTED,
-    (None, S.VERIFIED): K.VERIFIED,
-    (S.VERIFIED, S.REPLACEMENT_APPROVED): K.REPLACEMENT_APPROVED,
-    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_APPROVED): K.DISPOSAL_REFUSED,
-    (S.REPLACEMENT_APPROVED, S.REPLACEMENT_SHIPPED): K.REPLACEMENT_SHIPPED,
-    (S.DISPOSAL_CONFIRMED, S.REPLACEMENT_SHIPPED): K.REPLACEMENT_SHIPPED,
-    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_SHIPPED): K.DISPOSAL_REFUSED,
-    (None, S.DISPOSAL_CONFIRMED): K.DISPOSAL_CONFIRMED,
-    (None, S.REJECTED): K.REJECTED,
-    (None, S.WITHDRAWN): K.WITHDRAWN,
-    (S.REJECTED, S.SUBMITTED): K.REOPENED,
-    (S.WITHDRAWN, S.SUBMITTED): K.REOPENED,
+    (step.from_status, step.to_status): K(step.email_kind)
+    for step in (SUBMISSION, *STEPS)
+    if step.email_kind is not None
 }
 
 
 def email_kind_for(*, from_status: str, to_status: str) -> str | None:
     """The email a step sends to the consumer, or None (their own uploads, closing)."""
-    return STEP_EMAILS.get((from_status, to_status)) or STEP_EMAILS.get((None, to_status))
+    return STEP_EMAILS.get((from_status, to_status))
 
 
 def outbox_write_for_event(claim: Claim, event: ClaimEvent) -> OutboundEmail | None:
@@ -100,16 +89,9 @@ def outbox_retry(*, email_id: int) -> bool:
     return bool(updated)
 
 
-# reminder kind → (which claims wait for the consumer, the recall's field with the number of days)
-REMINDERS = {
-    K.INFORMATION_REMINDER: (Q(status=S.INFORMATION_REQUESTED), "information_reminder_days"),
-    K.DISPOSAL_REMINDER: (
-        Q(status=S.REPLACEMENT_SHIPPED, recall__disposal_before_shipping=False)
-        # where the recall wants proof before shipping, the reminder follows the approval
-        | Q(status=S.REPLACEMENT_APPROVED, recall__disposal_before_shipping=True),
-        "disposal_reminder_days",
-    ),
-}
+# reminder kind → (which claims wait for the consumer, the recall's field with the number of days),
+# from the statuses of the claims' lifecycle table that name a reminder.
+REMINDERS = {K(kind): waiting for kind, waiting in reminders().items()}
 
 
 def reminders_write(*, now=None) -> int:
