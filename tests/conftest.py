@@ -96,6 +96,8 @@ def restore_roles() -> None:
         "workspace.migrations.0003_manager_loads_registry",
     ):
         grants["Recall manager"] += migration(name).RECALL_MANAGER_PERMISSIONS
+    for name in migration("audit.migrations.0003_managers_view_audit").ROLES:
+        grants[name].append("audit.view_auditentry")
     for name, permissions in grants.items():
         group, _ = Group.objects.get_or_create(name=name)
         for permission in permissions:
