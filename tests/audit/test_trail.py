@@ -1,12 +1,15 @@
 """Every staff action leaves a trace: an append-only audit row, with who, what, before and after."""
 
+import ast
 import io
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+import recallcases.audit
 from recallcases.audit.models import AppendOnlyError, AuditAction, AuditEntry
 from recallcases.audit.services import audit_record
 from recallcases.claims.fulfilment_csv import tracking_import
@@ -287,3 +290,18 @@ def test_the_database_refuses_an_unknown_actor_kind():
     user = staff_user()
     with pytest.raises(IntegrityError), transaction.atomic():
         audit_record(actor=None, actor_kind="robot", action="x", subject=user)
+
+
+def test_the_audit_app_imports_no_other_app_of_the_project():
+    # The trail sits at the bottom of the house: every app may write to it, it knows none of them.
+    package = Path(recallcases.audit.__file__).parent
+    imported = set()
+    for source in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    allowed = ("recallcases.audit", "recallcases.core")
+    others = {n for n in imported if n.startswith("recallcases.") and not n.startswith(allowed)}
+    assert others == set()
