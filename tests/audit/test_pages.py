@@ -204,3 +204,57 @@ def test_migration_grants_the_audit_page_to_managers_and_administrators():
         Group.objects.filter(permissions__codename="view_auditentry").values_list("name", flat=True)
     )
     assert holders == {"Recall manager", "Administrator"}
+
+
+# --- The pages pass who acted --------------------------------------------------------------------
+
+
+def test_pages_record_the_staff_member_who_acted(speaker, manager, as_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from recallcases.notifications.models import OutboundEmail
+
+    client = as_user(manager)
+    recall = speaker.recall
+    claim = ClaimFactory(product=speaker)
+    email = OutboundEmail.objects.create(
+        claim=claim,
+        kind="received",
+        dedupe_key="retry-page",
+        message_id="<retry-page@recallcases.test>",
+        state="failed",
+        next_attempt_at=timezone.now(),
+    )
+    # when: the manager sends a failed email again, imports serials, purchasers and bounces
+    client.post(f"/workspace/emails/{email.pk}/retry/")
+    client.post(
+        "/workspace/registry/import/",
+        {
+            "recall": recall.pk,
+            "file": SimpleUploadedFile(
+                "serials.csv", b"model,first_serial,last_serial\nA3102,A3102DMX20000001,\n"
+            ),
+        },
+    )
+    for page, name, content in (
+        ("import", "buyers.csv", b"email,country\nsam@example.com,US\nana@example.com,CA\n"),
+        ("bounces", "bounces.csv", b"email\nsam@example.com\n"),
+    ):
+        client.post(
+            f"/workspace/notices/{recall.slug}/{page}/",
+            {"file": SimpleUploadedFile(name, content)},
+        )
+    client.post(f"/workspace/notices/{recall.slug}/send/")
+    # then: each row names the manager (and the file)
+    rows = AuditEntry.objects.filter(actor=manager)
+    assert set(rows.values_list("action", "note")) == {
+        (AuditAction.EMAIL_RETRY, ""),
+        (AuditAction.REGISTRY_IMPORT, "serials.csv"),
+        (AuditAction.PURCHASERS_IMPORT, "buyers.csv"),
+        (AuditAction.BOUNCES_IMPORT, "bounces.csv"),
+        (AuditAction.NOTICES_SEND, ""),
+    }
+    # and: the retry shows on the claim's timeline
+    page = client.get(f"/workspace/claims/{claim.reference}/").content.decode()
+    assert 'data-action="email.retry"' in timeline_rows(page)
