@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from recallcases.audit.models import AuditAction
+from recallcases.audit.services import audit_record
 from recallcases.claims.lifecycle import STEPS, SUBMISSION, reminders
 from recallcases.claims.models import Claim, ClaimEvent
 from recallcases.notifications.emails import compose, new_message_id
@@ -79,14 +81,36 @@ def outbox_due(*, now=None, limit: int = 500) -> list[int]:
     )
 
 
-def outbox_retry(*, email_id: int) -> bool:
+@transaction.atomic
+def outbox_retry(*, email_id: int, actor=None) -> bool:
     """Staff send a failed email again: it starts over with a fresh count of tries."""
     updated = OutboundEmail.objects.filter(pk=email_id, state=EmailState.FAILED).update(
         state=EmailState.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
     if updated:
+        _retry_audit(email_id=email_id, actor=actor)
         transaction.on_commit(lambda: outbox_enqueue(email_id=email_id))
     return bool(updated)
+
+
+def _retry_audit(*, email_id: int, actor) -> None:
+    # Which email and of what kind; never its recipient, what it says, nor the server's error
+    # (which may quote the address).
+    email = (
+        OutboundEmail.objects.select_related("claim")
+        .only("pk", "kind", "claim", "claim__reference", "claim__recall_id")
+        .get(pk=email_id)
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.EMAIL_RETRY,
+        subject=email,
+        subject_label=email.claim.reference if email.claim else str(email.pk),
+        claim_id=email.claim_id,
+        recall_id=email.claim.recall_id if email.claim else None,
+        before={"state": EmailState.FAILED},
+        after={"state": EmailState.PENDING, "kind": email.kind},
+    )
 
 
 # reminder kind → (which claims wait for the consumer, the recall's field with the number of days),

@@ -36,8 +36,9 @@ ROLES: dict[str, list[str]] = {
         "claims.view_shipping_details",
     ],
     # Oversees the recall: every claim step, incidents and their reporters, direct notice, the
-    # reports, and loading the serial registry.
+    # reports, loading the serial registry, and the audit trail.
     RECALL_MANAGER: [
+        "audit.view_auditentry",
         "claims.approve_replacement",
         "claims.close_claim",
         "claims.record_shipment",
@@ -60,6 +61,7 @@ ROLES: dict[str, list[str]] = {
     # sign-in: the second-factor policy, lifting a lockout, removing the authenticator of someone
     # who lost their phone (its secret stays hidden: OTP_ADMIN_HIDE_SENSITIVE_DATA).
     ADMINISTRATOR: [
+        "audit.view_auditentry",
         "auth.add_group",
         "auth.add_user",
         "auth.change_group",

@@ -21,6 +21,7 @@ from recallcases.claims.selectors import (
     claim_queue,
     next_claim_to_review,
     signals_of,
+    staff_timeline,
     status_counts,
 )
 from recallcases.claims.services import claims_approve, tracking_url
@@ -115,6 +116,7 @@ def claim_detail(request, reference):
             "can_see_photos": request.user.has_perm("claims.view_claim_photos"),
             "can_see_details": request.user.has_perm("claims.view_shipping_details"),
             "next_claim": next_claim_to_review(after=claim),
+            "timeline": staff_timeline(claim),
         },
     )
 
