@@ -52,6 +52,9 @@ class QueueFilters:
     older_than_days: int | None = None
     signal: str = ""
     search: str = ""
+    # Whether the search may match contact details (email, name): only for staff who may see them,
+    # or the search itself would tell a reviewer who filed a claim (ADR 0004).
+    search_contacts: bool = False
     order: str = "created_at"
 
 
@@ -65,17 +68,15 @@ QUEUE_ORDERS = {
 }
 
 
-def _search(claims, text: str):
+def _search(claims, text: str, *, contacts: bool):
     text = text.strip()
     if not text:
         return claims
     serial = normalise_serial(text).value
-    return claims.filter(
-        Q(reference=normalise_reference(text))
-        | Q(serial=serial)
-        | Q(email=text.lower())
-        | Q(name__icontains=text)
-    )
+    matches = Q(reference=normalise_reference(text)) | Q(serial=serial)
+    if contacts:
+        matches |= Q(email=text.lower()) | Q(name__icontains=text)
+    return claims.filter(matches)
 
 
 def claim_queue(*, filters: QueueFilters):
@@ -104,7 +105,7 @@ def _filtered(claims, filters: QueueFilters):
         )
     if filters.signal:
         claims = filter_by_signal(claims, filters.signal)
-    return _search(claims, filters.search)
+    return _search(claims, filters.search, contacts=filters.search_contacts)
 
 
 def status_counts(*, filters: QueueFilters) -> dict[str, int]:
