@@ -48,8 +48,8 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.fulfilment_csv import csv_cell
 from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus, Shipment
+from recallcases.core.csv_files import csv_cell
 from recallcases.incidents.models import Incident, Timing
 from recallcases.notices.models import Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS
