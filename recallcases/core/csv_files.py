@@ -14,8 +14,10 @@ Encoding, decided once for the whole file before any row is read:
 import codecs
 import csv
 import io
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 from django import forms
 from django.utils.translation import gettext as _
@@ -109,12 +111,14 @@ class CsvReader:
 
     `file` is binary (an upload, a file opened "rb": its encoding is found as the module says)
     or text (already decoded). The header, the first line that is not blank, is read now: a
-    missing required column raises CsvRefused before any row is read. Iterating gives
-    (line number, {column name: value, stripped}) for each row that is not blank, the line
-    numbers being those of the file (the header is line 1 if it comes first); a column the
-    header does not name reads "". A problem found on the way (a NUL, a line or a field too
-    long, more than `max_rows` rows, bytes that do not decode) raises CsvRefused then, and so
-    does a file with a header but no rows once its end is reached.
+    missing required column raises CsvRefused before any row is read.
+
+    Iterating gives (line number, values) for each row that is not blank: the line numbers are
+    the file's (the header is line 1 if it comes first), the values stripped and in the order of
+    `columns`, "" for a column the header does not name. (A list, not a dict: a registry of a
+    million rows is read a second sooner.) A problem found on the way (a NUL, a line or a field
+    too long, more than `max_rows` rows, bytes that do not decode) raises CsvRefused then, and
+    so does a file with a header but no rows once its end is reached.
     """
 
     def __init__(
@@ -141,26 +145,29 @@ class CsvReader:
             self.close()
             raise
 
-    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
-        positions = tuple(
-            (column.name, self._positions.get(column.name, -1)) for column in self.columns
-        )
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        # Each column's cell, picked in C: a row is padded with empty cells, so that a short row
+        # and a column the header does not name (the last cell, always one of the padding) read "".
+        indexes = [self._positions.get(column.name, -1) for column in self.columns]
+        padding = [""] * (max(indexes) + 2)
+        cells_of = itemgetter(*indexes) if len(indexes) > 1 else lambda row: (row[indexes[0]],)
+        max_rows = sys.maxsize if self.max_rows is None else self.max_rows
+        reader = self._reader
         count = 0
         try:
-            for cells in self._cells():
-                if _blank(cells):
+            for cells in reader:
+                if not "".join(cells).strip():  # a blank line
                     continue
                 count += 1
-                if self.max_rows is not None and count > self.max_rows:
+                if count > max_rows:
                     raise CsvRefused(
                         _("The file has more than %(max)d rows. Split it and upload each part.")
-                        % {"max": self.max_rows}
+                        % {"max": max_rows}
                     )
-                width = len(cells)
-                yield (
-                    self._reader.line_num,
-                    {name: cells[at].strip() if 0 <= at < width else "" for name, at in positions},
-                )
+                cells += padding
+                yield reader.line_num, [cell.strip() for cell in cells_of(cells)]
+        except csv.Error as error:
+            raise _unreadable(error, line=reader.line_num) from None
         finally:
             self.close()
         if not count:
@@ -170,25 +177,28 @@ class CsvReader:
         try:
             yield from self._reader
         except csv.Error as error:
-            line = self._reader.line_num
-            if "field limit" in str(error):
-                raise CsvRefused(
-                    _(
-                        "Line %(line)d of the file has a field longer than %(max)s characters: "
-                        "is a quote left open?"
-                    )
-                    % {"line": line, "max": f"{csv.field_size_limit():,}"}
-                ) from None
-            raise CsvRefused(
-                _("Line %(line)d of the file cannot be read as CSV (%(error)s).")
-                % {"line": line, "error": error}
-            ) from None
+            raise _unreadable(error, line=self._reader.line_num) from None
 
     def close(self) -> None:
         """Let go of the file without closing it: whoever opened it closes it."""
         if self._wrapped and self._text is not None:
             self._text.detach()
         self._text = None
+
+
+def _unreadable(error: csv.Error, *, line: int) -> CsvRefused:
+    if "field limit" in str(error):
+        return CsvRefused(
+            _(
+                "Line %(line)d of the file has a field longer than %(max)s characters: "
+                "is a quote left open?"
+            )
+            % {"line": line, "max": f"{csv.field_size_limit():,}"}
+        )
+    return CsvRefused(
+        _("Line %(line)d of the file cannot be read as CSV (%(error)s).")
+        % {"line": line, "error": error}
+    )
 
 
 def _blank(cells: list[str]) -> bool:
@@ -230,31 +240,29 @@ def _is_utf8(file) -> bool:
 
 def _checked_lines(text: io.TextIOBase) -> Iterator[str]:
     """The file's physical lines; CsvRefused at a NUL, a line too long or bytes not text."""
+    readline, limit = text.readline, MAX_LINE_CHARS + 1
     number = 0
-    while True:
-        try:
-            line = text.readline(MAX_LINE_CHARS + 1)
-        except UnicodeDecodeError:
-            raise CsvRefused(
-                _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
-            ) from None
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_LINE_CHARS:
-            raise CsvRefused(
-                _("Line %(line)d of the file is longer than %(max)s characters.")
-                % {"line": number, "max": f"{MAX_LINE_CHARS:,}"}
-            )
-        # PostgreSQL refuses a NUL in text; a file holding one is not a CSV file anyway.
-        if "\0" in line:
-            raise CsvRefused(
-                _("The file is not CSV text: line %(line)d holds a NUL character.")
-                % {"line": number}
-            )
-        if number == 1 and line.startswith("\ufeff"):
-            line = line[1:]  # a byte order mark that a text reader left on
-        yield line
+    try:
+        while line := readline(limit):
+            number += 1
+            # PostgreSQL refuses a NUL in text; a file holding one is not a CSV file anyway.
+            if "\0" in line:
+                raise CsvRefused(
+                    _("The file is not CSV text: line %(line)d holds a NUL character.")
+                    % {"line": number}
+                )
+            if len(line) == limit:
+                raise CsvRefused(
+                    _("Line %(line)d of the file is longer than %(max)s characters.")
+                    % {"line": number, "max": f"{MAX_LINE_CHARS:,}"}
+                )
+            if number == 1 and line[0] == "\ufeff":
+                line = line[1:]  # a byte order mark that a text reader left on
+            yield line
+    except UnicodeDecodeError:
+        raise CsvRefused(
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
+        ) from None
 
 
 def _positions(*, header: list[str], columns: tuple[CsvColumn, ...]) -> dict[str, int]:

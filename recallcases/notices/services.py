@@ -157,7 +157,9 @@ def purchasers_import_csv(*, recall: Recall, file: IO) -> PurchaserImportReport:
     it refuses raises CsvRefused and nothing is imported. Rows keep the file's line numbers.
     """
     reader = CsvReader(file, columns=PURCHASER_CSV_COLUMNS)
-    return _purchasers_import(recall=recall, rows=reader)
+    names = [column.name for column in PURCHASER_CSV_COLUMNS]
+    rows = ((line, dict(zip(names, values, strict=True))) for line, values in reader)
+    return _purchasers_import(recall=recall, rows=rows)
 
 
 @transaction.atomic
@@ -437,7 +439,9 @@ def purchasers_bounced_csv(
     Read row by row by the shared reader; a file it refuses raises CsvRefused, nothing recorded.
     """
     reader = CsvReader(file, columns=BOUNCE_CSV_COLUMNS)
-    return _purchasers_bounced(rows=reader, recall=recall, now=now)
+    names = [column.name for column in BOUNCE_CSV_COLUMNS]
+    rows = ((line, dict(zip(names, values, strict=True))) for line, values in reader)
+    return _purchasers_bounced(rows=rows, recall=recall, now=now)
 
 
 @transaction.atomic

@@ -267,7 +267,8 @@ def registry_import_csv(*, recall: Recall, file: IO, is_demo: bool = False) -> R
     is imported, even if the problem is found after a million good rows.
     """
     reader = CsvReader(file, columns=REGISTRY_CSV_COLUMNS)
-    rows = ((line, row["model"], row["first_serial"], row["last_serial"]) for line, row in reader)
+    # (line, model, first serial, last serial): the values in the order of REGISTRY_CSV_COLUMNS
+    rows = ((line, *values) for line, values in reader)
     return _registry_rows_import(recall=recall, rows=rows, is_demo=is_demo)
 
 

@@ -12,10 +12,10 @@ import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
+from recallcases.core.csv_files import CsvRefused
 from recallcases.recalls import services
 from recallcases.recalls.models import RegistryEntry
 from recallcases.recalls.selectors import serial_lookup
-from recallcases.core.csv_files import CsvRefused
 from recallcases.recalls.services import registry_import, registry_import_csv
 
 pytestmark = pytest.mark.django_db

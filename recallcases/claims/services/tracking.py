@@ -214,17 +214,17 @@ def _rows_read(*, file) -> list[_Row]:
     reader = CsvReader(
         file, columns=IMPORT_COLUMNS, max_bytes=IMPORT_MAX_BYTES, max_rows=IMPORT_MAX_ROWS
     )
-    return [_row(cells=cells, line=line) for line, cells in reader]
+    return [_row(values=values, line=line) for line, values in reader]
 
 
-def _row(*, cells: dict[str, str], line: int) -> _Row:
-    carrier = cells["carrier"]
-    remedy = "_".join(cells["remedy"].casefold().replace("-", " ").split())
+def _row(*, values: list[str], line: int) -> _Row:
+    reference, carrier, tracking_number, remedy = values  # in the order of IMPORT_COLUMNS
+    remedy = "_".join(remedy.casefold().replace("-", " ").split())
     return _Row(
         line=line,
-        reference=normalise_reference(cells["reference"]),
+        reference=normalise_reference(reference),
         carrier=KNOWN_CARRIERS.get(carrier.casefold(), carrier),
         # As claim_ship stores it, so duplicates within the file are found as the database would.
-        tracking_number=cells["tracking_number"].upper(),
+        tracking_number=tracking_number.upper(),
         remedy=remedy or Remedy.REPLACEMENT.value,
     )
