@@ -5,7 +5,6 @@ shared reader (recallcases.core.csv_files); what a good row is is decided here.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
@@ -201,8 +200,19 @@ def _refusals_in_file(*, rows: list[_Row]) -> dict[int, str]:
     return refusals
 
 
-def _lines(lines: Iterable[int]) -> str:
-    return ", ".join(str(line) for line in lines)
+# A row names at most this many of the other lines it clashes with: 5,000 rows of one reference
+# would otherwise each carry the 5,000 line numbers, a page of 25 million characters.
+CLASH_LINES_LISTED = 10
+
+
+def _lines(lines: list[int]) -> str:
+    listed = ", ".join(str(line) for line in lines[:CLASH_LINES_LISTED])
+    if len(lines) <= CLASH_LINES_LISTED:
+        return listed
+    return _("%(lines)s and %(more)d more") % {
+        "lines": listed,
+        "more": len(lines) - CLASH_LINES_LISTED,
+    }
 
 
 def _claim_ids(*, references: set[str]) -> dict[str, int]:
