@@ -104,7 +104,10 @@ class CsvUploadForm(forms.Form):
 
     def __init__(self, *args, max_bytes: int, help_text="", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"] = CsvFileField(max_bytes=max_bytes, help_text=help_text)
+        limits = gettext("Text in UTF-8, UTF-16 or Latin-1, at most %(max)d MB.") % {
+            "max": max_bytes // (1024 * 1024)
+        }
+        self.fields["file"] = CsvFileField(max_bytes=max_bytes, help_text=f"{help_text} {limits}")
         # The file first, whatever the subclass declares.
         self.order_fields(["file"])
 

@@ -7,7 +7,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from recallcases.claims.models import Claim, ClaimStatus
@@ -19,9 +19,10 @@ from recallcases.core.csv_files import CsvRefused
 from recallcases.workspace.forms import GOOD_ROWS, ShipmentForm, TrackingImportForm
 from recallcases.workspace.permissions import staff_view
 
-IMPORT_HELP = _lazy(
+# gettext_lazy by its name: makemessages does not find the strings of an alias (_lazy).
+IMPORT_HELP = gettext_lazy(
     "Columns: reference, carrier, tracking_number and optionally remedy (replacement "
-    "when empty), with a header line. UTF-8, at most 5,000 rows and 2 MB."
+    "when empty), with a header line; at most 5,000 rows."
 )
 
 

@@ -136,8 +136,8 @@ def purchasers_import_view(request, slug):
     recall = _recall(slug)
     help_text = _(
         "Columns: name, email, order_number, model, serial, country (US or CA) and language "
-        "(en or fr-ca), with a header line; email and country are needed. UTF-8. Rows already on "
-        "the list are skipped."
+        "(en or fr-ca), with a header line; email and country are needed. Rows already on the "
+        "list are skipped."
     )
     report = None
     if request.method == "POST":

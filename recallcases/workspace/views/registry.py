@@ -1,7 +1,7 @@
 """The serial registry in the workspace: a recall's in-scope serials imported from a CSV file."""
 
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from recallcases.core.csv_files import CsvRefused
@@ -14,11 +14,12 @@ from recallcases.workspace.permissions import staff_view
 UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 
 
-IMPORT_HELP = _lazy(
+# gettext_lazy by its name: makemessages does not find the strings of an alias (_lazy).
+IMPORT_HELP = gettext_lazy(
     "Columns: model (or model number), first_serial and last_serial, with a header line; "
-    "last_serial stays empty for a single serial. UTF-8, at most 200 MB. Rows already in "
-    "the registry are skipped. A file of a million rows takes a minute or so: keep this "
-    "page open until the report shows."
+    "last_serial stays empty for a single serial. Rows already in the registry are skipped. "
+    "A file of a million rows takes a minute or so: keep this page open until the report "
+    "shows."
 )
 
 
