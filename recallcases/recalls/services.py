@@ -1,6 +1,6 @@
 """Changing recalls and their serial registries."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
@@ -233,8 +233,9 @@ def _parse_row(by_model: dict[str, Product], model: str, first: str, last: str) 
     return _Range(product.pk, start.prefix, start.digits, start.number, end.number)
 
 
-# A row as an import reads it: (line number, model, first serial, last serial or "").
-_Row = tuple[int, str, str, str]
+# A row as an import reads it: (line number, [model, first serial, last serial or ""]), as the
+# shared CSV reader gives it.
+_Row = tuple[int, Sequence[str]]
 
 
 def registry_import(
@@ -250,9 +251,7 @@ def registry_import(
     numbered = (
         (
             line,
-            row.get("model") or "",
-            row.get("first_serial") or "",
-            row.get("last_serial") or "",
+            (row.get("model") or "", row.get("first_serial") or "", row.get("last_serial") or ""),
         )
         for line, row in enumerate(rows, start=2)
     )
@@ -267,9 +266,7 @@ def registry_import_csv(*, recall: Recall, file: IO, is_demo: bool = False) -> R
     is imported, even if the problem is found after a million good rows.
     """
     reader = CsvReader(file, columns=REGISTRY_CSV_COLUMNS)
-    # (line, model, first serial, last serial): the values in the order of REGISTRY_CSV_COLUMNS
-    rows = ((line, *values) for line, values in reader)
-    return _registry_rows_import(recall=recall, rows=rows, is_demo=is_demo)
+    return _registry_rows_import(recall=recall, rows=reader, is_demo=is_demo)
 
 
 @transaction.atomic
@@ -292,7 +289,7 @@ def _registry_rows_import(
         for statement in (*_STAGING_DROP, *_STAGING_CREATE):
             cursor.execute(statement)
         with _rows_writer(cursor, copy=_ROWS_COPY, insert=_ROWS_INSERT) as write:
-            for line, model, first, last in rows:
+            for line, (model, first, last) in rows:
                 report.rows += 1
                 try:
                     parsed = _parse_row(by_model, model, first, last)

@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from recallcases.core import csv_files
 from recallcases.core.csv_files import (
     MAX_LINE_CHARS,
     CsvColumn,
@@ -149,6 +150,11 @@ def test_reader_reads_row_by_row_and_leaves_the_file_open():
     # then: every row, and the file is still the caller's to close
     assert count == 200_000
     assert not file.closed
+    # and: when it refuses the file too
+    refused = io.BytesIO(b"name\nRene\n")
+    with pytest.raises(CsvRefused):
+        CsvReader(refused, columns=COLUMNS)
+    assert not refused.closed
 
 
 def test_line_list_keeps_the_first_lines_and_counts_all():
@@ -163,3 +169,19 @@ def test_writer_makes_every_cell_text_a_spreadsheet_does_not_run():
     lines = list(csv_lines(header=["name", "note"], rows=[["=HYPERLINK(1)", None], ["a", 3]]))
     assert lines == ["name,note\r\n", "'=HYPERLINK(1),\r\n", "a,3\r\n"]
     assert csv_cell("-1") == "'-1" and csv_cell("a-1") == "a-1"
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 64])
+def test_reader_reads_the_same_whatever_the_chunks_it_reads(monkeypatch, chunk):
+    # given: chunks so small that line endings (\r\n too), quotes and lines fall across them
+    monkeypatch.setattr(csv_files, "_CHUNK", chunk)
+    text = (
+        'email,name\r\nrene@example.ca,"René\r\nCôté"\r\n\r\ncamille@example.ca,Camille\rx@y.ca,Z'
+    )
+    # when / then: the lines are numbered as the file's
+    assert rows(text.encode()) == [
+        (3, {"email": "rene@example.ca", "name": "René\r\nCôté"}),
+        (5, {"email": "camille@example.ca", "name": "Camille"}),
+        (6, {"email": "x@y.ca", "name": "Z"}),
+    ]
+    assert "line 4 holds a NUL character" in refusal((text[:30] + "\r\n\r\n\0").encode())
