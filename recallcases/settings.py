@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "recallcases.consumer.context_processors.language_links",
+                "recallcases.workspace.context_processors.staff_policy",
             ],
         },
     },
@@ -223,7 +224,12 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 # The pair that is counted and locked; `ip_address` is present, as axes' own check asks.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The address as the rate limits see it: a forged X-Forwarded-For cannot dodge or frame a lockout.
+# And the username from every address together: guesses spread over many addresses are locked
+# out too, after this many (higher, so that one address's typos never lock a colleague out).
+LOCKOUT_USERNAME_FAILURE_LIMIT = env.int("LOCKOUT_USERNAME_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "recallcases.workspace.lockout.StaffLockoutHandler"
+# The address as the rate limits see it: a forged X-Forwarded-For cannot dodge or frame a lockout,
+# and an IPv6 client counts as its /64.
 AXES_CLIENT_IP_CALLABLE = "recallcases.core.client_address.client_address"
 # A successful sign-in forgets that pair's earlier typos, so they do not add up over weeks.
 AXES_RESET_ON_SUCCESS = True

@@ -26,6 +26,22 @@ def require(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available here")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the staff sign-in policy relaxed.
+
+    Most tests sign staff in with `force_login`, which passes no second factor: they run as a
+    deployment whose administrator relaxed the policy. Tests of the second factor turn it on
+    (tests/workspace/test_security.py), and the browser tests pass it as staff do.
+    """
+    from recallcases.workspace.models import StaffPolicy
+
+    with django_db_blocker.unblock():
+        StaffPolicy.objects.update_or_create(
+            pk=StaffPolicy.SINGLETON_PK, defaults={"require_two_factor": False}
+        )
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     # A request to a French page leaves French active in the test's thread: start each test in
