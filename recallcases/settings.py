@@ -2,7 +2,8 @@
 
 One module for every environment: production-only behaviour is switched by environment variables.
 With nothing configured except DEBUG=true (what `make run` sets) the site runs on SQLite with
-in-process tasks; with DEBUG off it refuses to start without SECRET_KEY and ALLOWED_HOSTS.
+in-process tasks; with DEBUG off it refuses to start without SECRET_KEY, ALLOWED_HOSTS, SITE_URL
+and REDIS_URL (or RATELIMIT_ALLOW_LOCAL_MEMORY=true).
 """
 
 from datetime import timedelta
@@ -36,8 +37,11 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# The public address of the site, used to build links in emails and on printed pages.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The public address of the site, used to build links in emails and on printed pages. Production
+# must say it: a default would send consumers links to 127.0.0.1.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -146,10 +150,20 @@ if REDIS_URL:
             },
         }
     }
+    # An outage is logged as one line (the first failure after a quiet minute), not a traceback
+    # per cache call: see the logger's filter in LOGGING below.
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "recallcases.cache"
 else:
+    # Local memory is per process: right for `make run`, wrong for several servers, where each
+    # process would count on its own (a client gets the limit once per process). Production says
+    # so explicitly or refuses to start.
+    if not DEBUG and not env.bool("RATELIMIT_ALLOW_LOCAL_MEMORY", default=False):
+        raise ImproperlyConfigured(
+            "REDIS_URL must be set when DEBUG is off: rate limits are shared through Redis. "
+            "(One process only? Set RATELIMIT_ALLOW_LOCAL_MEMORY=true.)"
+        )
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # Local memory is per process: right for `make run`, wrong for several servers (use Redis).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Celery: Redis as broker when configured; otherwise tasks run in-process, at once. See
@@ -386,3 +400,6 @@ SECURE_CSP = {
 LOGGING = redacting_logging_config(
     level=env.str("LOG_LEVEL", default="INFO"), loggers=["django.server"]
 )
+# A Redis outage: one line when it starts, not a traceback for every cache call during it.
+LOGGING["filters"]["one_line_per_outage"] = {"()": "recallcases.core.log_filters.OneLinePerOutage"}
+LOGGING["loggers"]["recallcases.cache"] = {"filters": ["one_line_per_outage"], "level": "WARNING"}
