@@ -4,7 +4,7 @@ outage once instead of once per call."""
 import logging
 import re
 import threading
-import time
+from time import monotonic
 from urllib.parse import quote, unquote
 
 # A status link is /<language>/status/<token>/...; the token is the part to hide.
@@ -67,7 +67,7 @@ class OneLinePerOutage(logging.Filter):
         self._lock = threading.Lock()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        now = time.monotonic()
+        now = monotonic()
         with self._lock:
             new_outage = self._last_error is None or now - self._last_error > self.QUIET_SECONDS
             self._last_error = now
