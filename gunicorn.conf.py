@@ -4,7 +4,9 @@ import os
 
 from recallcases.core.log_filters import redacting_logging_config
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# Loopback by default: only the proxy in front (which caps bodies and times out slow clients, see
+# README "Production") talks to gunicorn. Set GUNICORN_BIND to listen elsewhere.
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # Photo uploads from phones on slow networks need more than the default 30 s.

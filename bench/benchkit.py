@@ -62,6 +62,9 @@ def django_setup(url: str) -> None:
             "DEBUG": "false",
             "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
             "ALLOWED_HOSTS": "testserver",
+            "SITE_URL": "http://testserver",
+            # One process: rate limits may count in local memory when REDIS_URL is not set.
+            "RATELIMIT_ALLOW_LOCAL_MEMORY": "true",
             # The test client speaks plain HTTP; a TLS proxy does this part in production.
             "SECURE_SSL_REDIRECT": "false",
             "SESSION_COOKIE_SECURE": "false",

@@ -2,7 +2,8 @@
 
 One module for every environment: production-only behaviour is switched by environment variables.
 With nothing configured except DEBUG=true (what `make run` sets) the site runs on SQLite with
-in-process tasks; with DEBUG off it refuses to start without SECRET_KEY and ALLOWED_HOSTS.
+in-process tasks; with DEBUG off it refuses to start without SECRET_KEY, ALLOWED_HOSTS, SITE_URL
+and REDIS_URL (or RATELIMIT_ALLOW_LOCAL_MEMORY=true).
 """
 
 from datetime import timedelta
@@ -14,6 +15,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.core.log_filters import redacting_logging_config
+from recallcases.core.photo_pipeline import MAX_UPLOAD_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,8 +37,11 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# The public address of the site, used to build links in emails and on printed pages.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The public address of the site, used to build links in emails and on printed pages. Production
+# must say it: a default would send consumers links to 127.0.0.1.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not SITE_URL:
+    raise ImproperlyConfigured("SITE_URL must be set when DEBUG is off.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -70,6 +75,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything that could read the body (only the two above come first, so that the 413
+    # page carries their headers): a body larger than the request may send is refused unread.
+    "recallcases.core.request_body.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -104,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "recallcases.consumer.context_processors.language_links",
+                "recallcases.workspace.context_processors.staff_policy",
             ],
         },
     },
@@ -143,10 +152,20 @@ if REDIS_URL:
             },
         }
     }
+    # An outage is logged as one line (the first failure after a quiet minute), not a traceback
+    # per cache call: see the logger's filter in LOGGING below.
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "recallcases.cache"
 else:
+    # Local memory is per process: right for `make run`, wrong for several servers, where each
+    # process would count on its own (a client gets the limit once per process). Production says
+    # so explicitly or refuses to start.
+    if not DEBUG and not env.bool("RATELIMIT_ALLOW_LOCAL_MEMORY", default=False):
+        raise ImproperlyConfigured(
+            "REDIS_URL must be set when DEBUG is off: rate limits are shared through Redis. "
+            "(One process only? Set RATELIMIT_ALLOW_LOCAL_MEMORY=true.)"
+        )
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # Local memory is per process: right for `make run`, wrong for several servers (use Redis).
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Celery: Redis as broker when configured; otherwise tasks run in-process, at once. See
@@ -221,7 +240,12 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 # The pair that is counted and locked; `ip_address` is present, as axes' own check asks.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# The address as the rate limits see it: a forged X-Forwarded-For cannot dodge or frame a lockout.
+# And the username from every address together: guesses spread over many addresses are locked
+# out too, after this many (higher, so that one address's typos never lock a colleague out).
+LOCKOUT_USERNAME_FAILURE_LIMIT = env.int("LOCKOUT_USERNAME_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "recallcases.workspace.lockout.StaffLockoutHandler"
+# The address as the rate limits see it: a forged X-Forwarded-For cannot dodge or frame a lockout,
+# and an IPv6 client counts as its /64.
 AXES_CLIENT_IP_CALLABLE = "recallcases.core.client_address.client_address"
 # A successful sign-in forgets that pair's earlier typos, so they do not add up over weeks.
 AXES_RESET_ON_SUCCESS = True
@@ -287,6 +311,17 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # The photo pipeline refuses anything over 10 MB; leave room for the other form fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The largest request body taken (recallcases.core.request_body): a public form carries one photo
+# of at most MAX_UPLOAD_BYTES and a few fields; staff imports on /workspace/ are larger (the serial
+# registry takes a 200 MB CSV). Anything larger is refused with 413 before it is read.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=MAX_UPLOAD_BYTES + 2 * 2**20)
+STAFF_REQUEST_BODY_MAX_BYTES = env.int("STAFF_REQUEST_BODY_MAX_BYTES", default=201 * 2**20)
+FILE_UPLOAD_HANDLERS = [
+    # First: stops writing uploaded files once a body without a Content-Length passes the limit.
+    "recallcases.core.request_body.BodyLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Forms: crispy-forms with the Bootstrap 5 pack (Bootstrap is vendored in static/vendor/).
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -367,3 +402,6 @@ SECURE_CSP = {
 LOGGING = redacting_logging_config(
     level=env.str("LOG_LEVEL", default="INFO"), loggers=["django.server"]
 )
+# A Redis outage: one line when it starts, not a traceback for every cache call during it.
+LOGGING["filters"]["one_line_per_outage"] = {"()": "recallcases.core.log_filters.OneLinePerOutage"}
+LOGGING["loggers"]["recallcases.cache"] = {"filters": ["one_line_per_outage"], "level": "WARNING"}

@@ -32,6 +32,22 @@ def require(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available here")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the staff sign-in policy relaxed.
+
+    Most tests sign staff in with `force_login`, which passes no second factor: they run as a
+    deployment whose administrator relaxed the policy. Tests of the second factor turn it on
+    (tests/workspace/test_security.py), and the browser tests pass it as staff do.
+    """
+    from recallcases.workspace.models import StaffPolicy
+
+    with django_db_blocker.unblock():
+        StaffPolicy.objects.update_or_create(
+            pk=StaffPolicy.SINGLETON_PK, defaults={"require_two_factor": False}
+        )
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     # A request to a French page leaves French active in the test's thread: start each test in
@@ -47,6 +63,19 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_window_fixed(monkeypatch):
+    # django-ratelimit counts in windows aligned to the clock (a minute, a day): a test whose
+    # requests straddled the turn of a minute would see its count start again. Within a test, the
+    # windows stay where they were when it began.
+    import types
+
+    import django_ratelimit.core
+
+    started = int(django_ratelimit.core.time.time())
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: started))
 
 
 @pytest.fixture

@@ -13,6 +13,10 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="recallcases-test-media-"))
+# Production requires both; the tests' links point at the development server's address.
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
+# A developer's machine without Redis runs the tests on local memory (CI sets REDIS_URL).
+os.environ.setdefault("RATELIMIT_ALLOW_LOCAL_MEMORY", "true")
 
 if os.environ.get("REDIS_URL"):
     # Tests empty their cache between tests: give them a Redis database of their own.

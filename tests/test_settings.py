@@ -11,6 +11,8 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "k8#q2z!v" * 8,
     "ALLOWED_HOSTS": "recalls.example.com",
+    "SITE_URL": "https://recalls.example.com",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DJANGO_SETTINGS_MODULE": "recallcases.settings",
 }
 

@@ -14,14 +14,19 @@ from recallcases.core.addresses import (
     normalise_postal_code,
     region_choices,
 )
-from recallcases.core.forms import PhoneField, PhotoField, check_region_in_country
+from recallcases.core.forms import (
+    PhoneField,
+    PhotoField,
+    SingleLineField,
+    check_region_in_country,
+)
 from recallcases.recalls.models import Country
 
 SERIAL_HELP = _(
     "16 characters, on the underside of the speaker after “SN”. Careful with look-alikes: "
     "1, L and I; 2 and Z; 0 and O."
 )
-_AMAZON_ORDER = re.compile(r"^\d{3}-\d{7}-\d{7}$")
+_AMAZON_ORDER = re.compile(r"^\d{3}-\d{7}-\d{7}$", re.ASCII)
 
 
 class SerialCheckForm(forms.Form):
@@ -42,30 +47,30 @@ class SerialCheckForm(forms.Form):
 
 
 class ClaimForm(forms.Form):
-    serial = forms.CharField(
+    serial = SingleLineField(
         label=_("Serial number (SN code)"), max_length=80, help_text=SERIAL_HELP
     )
     product = forms.ModelChoiceField(queryset=None, label=_("Your speaker"), empty_label=None)
-    name = forms.CharField(label=_("Full name"), max_length=200)
+    name = SingleLineField(label=_("Full name"), max_length=200)
     email = forms.EmailField(
         label=_("Email"), help_text=_("We send every update of your claim to this address.")
     )
     phone = PhoneField(label=_("Phone"))
-    address_line1 = forms.CharField(label=_("Street address"), max_length=200)
-    address_line2 = forms.CharField(
+    address_line1 = SingleLineField(label=_("Street address"), max_length=200)
+    address_line2 = SingleLineField(
         label=_("Apartment, suite, unit (optional)"), max_length=200, required=False
     )
-    city = forms.CharField(label=_("City"), max_length=100)
+    city = SingleLineField(label=_("City"), max_length=100)
     country = forms.ChoiceField(label=_("Country"), choices=Country.choices)
     region = forms.ChoiceField(label=_("State or province"), choices=region_choices)
-    postal_code = forms.CharField(label=_("ZIP or postal code"), max_length=12)
+    postal_code = SingleLineField(label=_("ZIP or postal code"), max_length=12)
     language = forms.ChoiceField(label=_("Preferred language for emails"), choices=Language.choices)
     purchase_date = forms.DateField(
         label=_("Purchase date (optional)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    order_number = forms.CharField(
+    order_number = SingleLineField(
         label=_("Amazon order number (optional)"),
         required=False,
         max_length=40,
@@ -155,7 +160,7 @@ class StatusUploadForm(forms.Form):
     """The photo a claim waits for, and when asked for information, a corrected serial."""
 
     photo = PhotoField(label=_("Photo"), help_text=_("JPEG, PNG, WebP or HEIC, up to 10 MB."))
-    serial = forms.CharField(
+    serial = SingleLineField(
         label=_("Corrected serial number (only if we asked for it)"),
         max_length=80,
         required=False,

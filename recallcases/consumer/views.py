@@ -34,8 +34,9 @@ from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.recalls.models import Recall
 from recallcases.recalls.selectors import serial_lookup
 
-# Session keys. The status link's token stays in the session for a short while only, so that the
-# confirmation page can be reloaded; after that, only its hash exists (in the database).
+# Session keys. The status link's token is in the session only until the confirmation page first
+# shows it (then only its hash exists, in the database); the reference stays for an hour, so that
+# a reload still shows it.
 SUBMITTED_CLAIM = "submitted_claim"
 SUBMITTED_CLAIM_TTL = 3600
 CHECKED_SERIAL = "checked_serial"
@@ -153,10 +154,13 @@ def claim_received(request, slug):
     if time.time() - submitted["at"] > SUBMITTED_CLAIM_TTL:
         request.session.pop(SUBMITTED_CLAIM)
         return redirect("consumer:recall", slug=recall.slug)
-    # The private link opens in the language the consumer chose for the claim.
-    with translation.override(submitted["language"]):
-        status_path = reverse("consumer:claim_status", kwargs={"token": submitted["token"]})
-    status_url = request.build_absolute_uri(status_path)
+    status_url = ""
+    if token := submitted.pop("token", None):
+        request.session[SUBMITTED_CLAIM] = submitted
+        # The private link opens in the language the consumer chose for the claim.
+        with translation.override(submitted["language"]):
+            status_path = reverse("consumer:claim_status", kwargs={"token": token})
+        status_url = request.build_absolute_uri(status_path)
     return render(
         request,
         "consumer/claim_received.html",

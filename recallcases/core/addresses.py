@@ -48,9 +48,12 @@ def region_choices():
     ]
 
 
-_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
+# Digits are 0 to 9 only (re.ASCII): other scripts' digits (٠١٢, ०१२ ...) are no ZIP code.
+_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$", re.ASCII)
 # Canadian postal codes never use D, F, I, O, Q or U, nor W or Z in first position.
-_POSTAL_CODE = re.compile(r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(\d[ABCEGHJ-NPRSTV-Z]\d)$")
+_POSTAL_CODE = re.compile(
+    r"^([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(\d[ABCEGHJ-NPRSTV-Z]\d)$", re.ASCII
+)
 # The first letter of a postal code names the province or territory it belongs to.
 _POSTAL_DISTRICTS = {
     "A": {"NL"}, "B": {"NS"}, "C": {"PE"}, "E": {"NB"}, "G": {"QC"}, "H": {"QC"}, "J": {"QC"},

@@ -1,6 +1,8 @@
-"""Form fields that the claim form and the incident form share: a phone, a photo, a region."""
+"""Form fields that the claim form and the incident form share: a line of text, a phone, a
+photo, a region."""
 
 import re
+import unicodedata
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +10,33 @@ from django.utils.translation import gettext_lazy as _
 from recallcases.core.addresses import REGIONS
 from recallcases.core.photo_pipeline import PhotoRejected, process_photo
 
-_PHONE_DIGITS = re.compile(r"\d")
+_PHONE_DIGITS = re.compile(r"[0-9]")
+# Control characters (tab, line feed, carriage return, escape ...), line and paragraph separators.
+_NOT_ON_ONE_LINE = {"Cc", "Zl", "Zp"}
+# Characters that reorder how the text around them is shown (and can disguise it).
+_BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def validate_single_line(value: str) -> None:
+    """Refuse line breaks and control characters in a field that holds one line (a name, a street).
+
+    What a consumer types may end up in a message we send or a file staff open: a line break there
+    starts text that looks like ours, and a control character can hide or reorder what is shown.
+    """
+    if any(
+        unicodedata.category(character) in _NOT_ON_ONE_LINE or character in _BIDI_CONTROLS
+        for character in value
+    ):
+        raise forms.ValidationError(
+            _("Write this on one line, without line breaks or special characters such as tabs."),
+            code="not_single_line",
+        )
+
+
+class SingleLineField(forms.CharField):
+    """A line of text: no line breaks, no control characters."""
+
+    default_validators = [validate_single_line]
 
 
 class PhotoField(forms.FileField):
@@ -26,8 +54,8 @@ class PhotoField(forms.FileField):
             raise forms.ValidationError(rejected.message, code=rejected.code) from None
 
 
-class PhoneField(forms.CharField):
-    """A phone number with its area code: 10 to 15 digits, whatever the punctuation."""
+class PhoneField(SingleLineField):
+    """A phone number with its area code: 10 to 15 digits (0 to 9), whatever the punctuation."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 40)
@@ -36,6 +64,9 @@ class PhoneField(forms.CharField):
 
     def clean(self, value):
         phone = super().clean(value)
+        if any(character.isdigit() and not character.isascii() for character in phone):
+            # Digits of other scripts look like a number to people, not to a carrier's system.
+            raise forms.ValidationError(_("Write the phone number with the digits 0 to 9."))
         if phone and not 10 <= len(_PHONE_DIGITS.findall(phone)) <= 15:
             raise forms.ValidationError(_("Enter a phone number of 10 digits, with its area code."))
         return phone

@@ -8,7 +8,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.core.addresses import region_choices
-from recallcases.core.forms import PhoneField, PhotoField, check_region_in_country
+from recallcases.core.forms import (
+    PhoneField,
+    PhotoField,
+    SingleLineField,
+    check_region_in_country,
+)
 from recallcases.incidents.models import IncidentKind, Timing
 from recallcases.incidents.services import IncidentDetails
 from recallcases.recalls.models import Country
@@ -57,7 +62,7 @@ class IncidentForm(forms.Form):
             "A photo of the speaker or of the damage. JPEG, PNG, WebP or HEIC, up to 10 MB."
         ),
     )
-    contact_name = forms.CharField(label=_("Full name"), max_length=200)
+    contact_name = SingleLineField(label=_("Full name"), max_length=200)
     contact_email = forms.EmailField(label=_("Email"))
     contact_phone = PhoneField(label=_("Phone (optional)"), required=False)
     country = forms.ChoiceField(label=_("Country"), choices=Country.choices)

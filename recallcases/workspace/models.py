@@ -9,9 +9,10 @@ class StaffPolicy(models.Model):
 
     SINGLETON_PK = 1
 
+    # On unless an administrator relaxes it (the workspace then warns every staff member).
     require_two_factor = models.BooleanField(
         _("require two-factor sign-in"),
-        default=False,
+        default=True,
         help_text=_(
             "Every staff member must confirm each sign-in with a code from an authenticator app; "
             "those without one are asked to set it up. Staff who set one up always use it."

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -93,7 +94,8 @@ def staff_view(*permissions: str):
 
     Anonymous visitors (consumers included) go to the staff sign-in page; staff whose second
     factor is due go to it first; signed-in accounts without the right get 403, whatever the
-    method, so a forged POST is refused too.
+    method, so a forged POST is refused too. What the page answers is never cached: staff pages
+    show personal data, and a shared or back-button cache must not keep it.
     """
 
     def decorator(view):
@@ -105,7 +107,9 @@ def staff_view(*permissions: str):
                 return redirect_with_next(step, request.get_full_path())
             if permissions and not request.user.has_perms(permissions):
                 raise PermissionDenied
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
+            patch_cache_control(response, private=True, no_store=True)
+            return response
 
         wrapper.staff_permissions = permissions
         return wrapper

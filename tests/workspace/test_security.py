@@ -362,10 +362,11 @@ def test_administrator_can_change_the_policy_in_the_admin(client, administrator)
 
 
 def test_staff_policy_is_one_row():
-    StaffPolicy(require_two_factor=True).save()
+    StaffPolicy(require_two_factor=False).save()
     StaffPolicy().save()
     assert StaffPolicy.objects.count() == 1
-    assert not StaffPolicy.current().require_two_factor
+    # the last save, with the default (the second factor required), is the policy
+    assert StaffPolicy.current().require_two_factor
 
 
 def test_staff_page_reads_the_policy_once(client):

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 
 def seed():
     out = io.StringIO()
-    call_command("seed_demo", base_url="http://testserver", stdout=out)
+    # The tests run with DEBUG off, as production: the demo logins need the explicit flag.
+    call_command("seed_demo", base_url="http://testserver", allow_demo_accounts=True, stdout=out)
     return out.getvalue()
 
 

@@ -1,11 +1,13 @@
 import os
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from recallcases.claims.demo import demo_claims_load
 from recallcases.recalls.demo import DEMO_RANGES, demo_recall_load
+from recallcases.workspace.models import StaffPolicy
 from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
 
 # Demo logins, one per staff role, printed for the newcomer. seed_demo is for local demos (make
@@ -29,8 +31,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--base-url", default=os.environ.get("SITE_URL", "http://127.0.0.1:8000")
         )
+        parser.add_argument(
+            "--allow-demo-accounts",
+            action="store_true",
+            help="Create the demo staff logins, whose password is published, even with DEBUG off.",
+        )
 
-    def handle(self, *args, base_url, **options):
+    def handle(self, *args, base_url, allow_demo_accounts=False, **options):
+        if not settings.DEBUG and not allow_demo_accounts:
+            raise CommandError(
+                "seed_demo creates staff logins whose password is published (README): it runs "
+                "with DEBUG on (make run). To create them anyway, say --allow-demo-accounts."
+            )
         recall = demo_recall_load()
         created_any = False
         for username, role in DEMO_STAFF:
@@ -42,6 +54,11 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.add(Group.objects.get(name=role))
                 created_any = True
+        if created_any and settings.DEBUG:
+            # A demo signs in with the printed password alone; the workspace shows that it may.
+            StaffPolicy.objects.update_or_create(
+                pk=StaffPolicy.SINGLETON_PK, defaults={"require_two_factor": False}
+            )
         links = demo_claims_load(recall=recall)
         base_url = base_url.rstrip("/")
         lines = [
@@ -53,6 +70,12 @@ class Command(BaseCommand):
             + ", ".join(f"{name} ({role})" for name, role in DEMO_STAFF)
             + f"; password {DEMO_PASSWORD}"
             + ("" if created_any else " unless you changed it"),
+            "                 "
+            + (
+                "two-factor sign-in is required: set up an authenticator app when asked"
+                if StaffPolicy.current().require_two_factor
+                else "two-factor sign-in is off (the admin's staff sign-in policy turns it on)"
+            ),
             "  Demo claims, in the queue; each one's private status link (new on every run):",
             *(f"    {reference}  {base_url}/en/status/{token}/" for reference, token in links),
             "  Demo serials (made up for this demo, in the real shape):",
