@@ -10,7 +10,8 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from recallcases.audit.models import AuditAction, AuditEntry
-from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
+from recallcases.workspace.admin import ADMIN_SITE_PERMISSION
+from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER, ROLES
 from tests.conftest import member_of
 from tests.factories import ClaimFactory, staff_user
 
@@ -102,7 +103,7 @@ def test_admin_lookup_on_personal_fields_refused(casey, field):
     assert casey.reference not in response.content.decode()
 
 
-def test_admin_search_and_sort_tell_nothing_of_personal_fields(casey):
+def test_admin_search_and_sort_oracle_refused(casey):
     client = signed_in(member_of(ADMINISTRATOR))
     # the search looks at references and serials only: an email or a name finds nothing
     assert client.get(CLAIMS, {"q": casey.reference}).context["cl"].result_count == 1
@@ -203,7 +204,7 @@ def test_administrator_self_superuser_refused():
     assert "is_superuser" not in form.fields and "user_permissions" not in form.fields
 
 
-def test_administrator_user_permissions_refused_to_superusers_too():
+def test_user_permissions_grant_refused_to_superusers_too():
     # Roles are groups: not even a superuser gives one account its own permissions here.
     target = member_of(REVIEWER, username="rui")
     client = signed_in(superuser())
@@ -294,11 +295,13 @@ def test_authenticator_delete_of_a_superuser_refused():
     assert not AuditEntry.objects.filter(action=AuditAction.AUTHENTICATOR_DELETE).exists()
 
 
-def test_roles_stay_groups():
-    # The Administrator's marker is held by no other role.
-    from recallcases.workspace.admin import ADMIN_SITE_PERMISSION
-    from recallcases.workspace.roles import ROLES
-
+def test_admin_site_marker_held_by_administrators_only():
+    # The permission that opens the admin is the Administrator role's alone, in ROLES and in the
+    # groups roles_sync made from it.
     holders = [role for role, names in ROLES.items() if ADMIN_SITE_PERMISSION in names]
     assert holders == [ADMINISTRATOR]
-    assert Group.objects.filter(name=ADMINISTRATOR).exists()
+    app_label, codename = ADMIN_SITE_PERMISSION.split(".")
+    groups = Group.objects.filter(
+        permissions__content_type__app_label=app_label, permissions__codename=codename
+    )
+    assert list(groups.values_list("name", flat=True)) == [ADMINISTRATOR]

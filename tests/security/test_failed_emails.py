@@ -78,7 +78,7 @@ def test_failed_email_address_disclosure_refused(refusing_smtp, caplog, speaker)
             )
 
 
-def test_failed_email_recipient_hidden_refused_without_contact_rights(speaker):
+def test_failed_email_recipient_disclosure_refused_without_contact_rights(speaker):
     # given: a recall notice to a known purchaser that failed (no claim: the row names the address)
     OutboundEmail.objects.create(
         kind=EmailKind.RECALL_NOTICE,
