@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     EMAIL_RETRY = "email.retry", _("Failed email sent again")
     USER_ROLES_CHANGE = "user.roles", _("Staff account's roles changed")
     GROUP_PERMISSIONS_CHANGE = "group.permissions", _("Role's permissions changed")
+    AUTHENTICATOR_DELETE = "authenticator.delete", _("Staff member's authenticator removed")
 
 
 # The keys of `before` and `after`, as a reader names them; a key missing here shows as it is.
@@ -55,6 +56,8 @@ VALUE_LABELS = {
     "is_superuser": _("superuser"),
     "name": _("name"),
     "permissions": _("permissions"),
+    "authenticator": _("authenticator"),
+    "confirmed": _("confirmed"),
 }
 
 

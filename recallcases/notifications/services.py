@@ -2,6 +2,7 @@
 
 import logging
 import random
+import smtplib
 from datetime import timedelta
 from enum import StrEnum
 
@@ -170,6 +171,20 @@ def retry_delay(attempts: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not a secret
 
 
+def error_summary(error: BaseException) -> str:
+    """A failure as it is stored, shown to staff and logged: the error's class and SMTP codes.
+
+    Never the error's text: a refused recipient's address is in it (SMTPRecipientsRefused:
+    {'jordan@example.com': (550, ...)}), and the server's words may quote the address too.
+    """
+    codes: list[int] = []
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _message in error.recipients.values()})
+    elif isinstance(error, smtplib.SMTPResponseException):
+        codes = [error.smtp_code]
+    return " ".join([type(error).__name__, *(str(code) for code in codes)])
+
+
 def deliver(*, email_id: int) -> tuple[Outcome, float]:
     """Send one pending email whose time has come, and record the outcome with it.
 
@@ -191,7 +206,7 @@ def deliver(*, email_id: int) -> tuple[Outcome, float]:
         try:
             compose(email).send()
         except Exception as error:  # any failure of the mail server or of the network
-            email.last_error = f"{type(error).__name__}: {error}"[:2000]
+            email.last_error = error_summary(error)
             if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
                 email.state = EmailState.FAILED
                 email.save(update_fields=["attempts", "last_error", "state"])

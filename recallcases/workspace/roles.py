@@ -59,7 +59,9 @@ ROLES: dict[str, list[str]] = {
     ],
     # Runs the Django admin: recalls, products, the registry, staff accounts and roles, and staff
     # sign-in: the second-factor policy, lifting a lockout, removing the authenticator of someone
-    # who lost their phone (its secret stays hidden: OTP_ADMIN_HIDE_SENSITIVE_DATA).
+    # who lost their phone (its secret stays hidden: OTP_ADMIN_HIDE_SENSITIVE_DATA). The admin
+    # opens only for the role holding workspace.change_staffpolicy (workspace/admin.py), and
+    # superusers: give it to no other role.
     ADMINISTRATOR: [
         "audit.view_auditentry",
         "auth.add_group",

@@ -20,7 +20,15 @@ def failed_emails(request):
         .order_by("-created_at")
     )
     page = Paginator(emails, 100).get_page(request.GET.get("page"))
-    return render(request, "workspace/failed_emails.html", {"page": page})
+    return render(
+        request,
+        "workspace/failed_emails.html",
+        {
+            "page": page,
+            # A purchaser's address is contact data: only roles that ship see it (ADR 0004).
+            "can_see_recipients": request.user.has_perm("claims.view_shipping_details"),
+        },
+    )
 
 
 @staff_view("claims.view_claim")
