@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.services import claim_link_new, tracking_url
+from recallcases.claims.services import claim_link_for, tracking_url
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import OutboundEmail
 
@@ -99,13 +99,13 @@ def compose(email: OutboundEmail) -> EmailMultiAlternatives:
 def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
     """A claim's email to its consumer, rendered now in the claim's language.
 
-    Each message carries a private link of its own (only its hash is kept) and the Message-ID
-    fixed when the row was written.
+    Each message carries a private link of its own, the same on every try (only its hash is
+    kept), and the Message-ID fixed when the row was written.
     """
     claim = email.claim
     recall = claim.recall
     with translation.override(claim.language):
-        token = claim_link_new(claim=claim)
+        token = claim_link_for(claim=claim, key=email.message_id)
         status_url = settings.SITE_URL + reverse("consumer:claim_status", kwargs={"token": token})
         subject_text, paragraphs = CONTENT[email.kind]
         names = {
