@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from recallcases.claims.models import Claim, ClaimEvent
 from recallcases.claims.tokens import hash_access_token, new_access_token, new_reference
+from recallcases.notices.models import NoticeEmail
 from recallcases.notifications.models import OutboundEmail
 from recallcases.recalls.models import Product, Recall
 
@@ -84,6 +85,14 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
     dedupe_key = factory.Sequence(lambda n: f"test-email:{n}")
     message_id = factory.LazyAttribute(lambda e: f"<{e.dedupe_key}@recallcases.test>")
     next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+def notice_email_for(purchaser, **fields) -> OutboundEmail:
+    """An outbox row of a recall notice (or, with `kind`, a reminder) to `purchaser`."""
+    fields.setdefault("kind", "recall_notice")
+    email = OutboundEmailFactory(recipient=purchaser.email, **fields)
+    NoticeEmail.objects.create(email=email, purchaser=purchaser)
+    return email
 
 
 def claim_with_link(**fields) -> tuple[Claim, str]:

@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from recallcases.claims.models import Language
-from recallcases.notices.models import Purchaser
+from recallcases.notices.models import NoticeEmail, Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS, notices_due_soon, purchaser_claimed
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
 from recallcases.notifications.services import EmailDraft, outbox_enqueue, outbox_write_many
@@ -275,13 +275,16 @@ def notices_send(
                         kind=kind,
                         dedupe_key=_dedupe_key(purchaser, kind),
                         recipient=purchaser.email,
-                        context={"purchaser": purchaser.pk},
                         due_at=start + i * interval,
                     )
                     for i, purchaser in enumerate(purchasers)
                 ],
                 # At the rate: only what is due in the coming minute, each with its countdown.
                 publish=lambda ids: notices_publish(email_ids=ids),
+            )
+            NoticeEmail.objects.bulk_create(
+                NoticeEmail(email=email, purchaser=purchaser)
+                for purchaser, email in zip(purchasers, emails, strict=True)
             )
             for purchaser, email in zip(purchasers, emails, strict=True):
                 _record_written(purchaser, email, now=now)

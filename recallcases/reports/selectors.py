@@ -31,7 +31,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import (
-    BigIntegerField,
     Count,
     DateTimeField,
     Exists,
@@ -41,8 +40,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
@@ -186,14 +184,11 @@ def claims_with_remedy_dates(recall: Recall) -> QuerySet[Claim]:
 def _sent_notices(recall: Recall) -> QuerySet[OutboundEmail]:
     """Recall notices and reminders sent to the recall's known purchasers, each with the
     purchaser's id and country (`purchaser_id`, `purchaser_country`)."""
-    # The outbox knows no purchaser column: notices carry the purchaser's id in their context.
-    purchaser_id = Cast(KeyTextTransform("purchaser", "context"), BigIntegerField())
-    purchaser = Purchaser.objects.filter(pk=OuterRef("purchaser_id"))
-    return (
-        OutboundEmail.objects.filter(kind__in=NOTICE_KINDS, state=EmailState.SENT)
-        .annotate(purchaser_id=purchaser_id)
-        .filter(purchaser_id__in=Purchaser.objects.filter(recall=recall).values("pk"))
-        .annotate(purchaser_country=Subquery(purchaser.values("country")[:1]))
+    # Through notices' NoticeEmail: the outbox knows no purchaser.
+    return OutboundEmail.objects.filter(
+        kind__in=NOTICE_KINDS, state=EmailState.SENT, notice__purchaser__recall=recall
+    ).annotate(
+        purchaser_id=F("notice__purchaser_id"), purchaser_country=F("notice__purchaser__country")
     )
 
 
