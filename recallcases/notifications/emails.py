@@ -170,5 +170,6 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
+# The claim emails: each kind of CONTENT, rendered by compose_claim_email.
 for _kind in CONTENT:
     email_kind_register(kind=_kind, label=K(_kind).label, composer=compose_claim_email)

@@ -113,6 +113,7 @@ def outbox_write(
     or a reminder run twice sends one email). A kind that no composer is registered for raises
     UnknownEmailKind at once rather than writing a row that could never be sent.
     """
+    _check_kinds({kind})
     draft = EmailDraft(
         kind=kind,
         dedupe_key=dedupe_key,
@@ -122,7 +123,6 @@ def outbox_write(
         context=context,
         due_at=due_at,
     )
-    _check_kinds({kind})
     try:
         with transaction.atomic():  # a savepoint: a duplicate leaves the caller's work intact
             email = _row(draft, timezone.now())
