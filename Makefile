@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run worker beat test lint format messages bench clean
+.PHONY: help install run worker beat needs-redis test lint format messages bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,22 +45,37 @@ run: install ## Set up (migrate, demo recall and login) and serve on http://127.
 	  $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
 
-worker: install ## Run a Celery worker (needs REDIS_URL): sends the outbox's emails
+# Like `make run`, the worker and beat run in development mode unless DEBUG is set: a newcomer
+# needs nothing but REDIS_URL (and DATABASE_URL to share PostgreSQL with `make run`).
+worker: export DEBUG ?= true
+worker: install needs-redis ## Run a Celery worker (needs REDIS_URL): sends the outbox's emails
+	$(PY) bin/ensure-database
+	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/celery -A recallcases worker --loglevel=INFO
 
-beat: install ## Run Celery beat (needs REDIS_URL): the outbox sweep and the reminders
+beat: export DEBUG ?= true
+beat: install needs-redis ## Run Celery beat (needs REDIS_URL): the outbox sweep and the reminders
+	@mkdir -p var
 	$(VENV)/bin/celery -A recallcases beat --loglevel=INFO
 
-test: install ## Lint, check migrations and translations, run the whole test suite
+needs-redis:
+	@if [ -z "$${REDIS_URL:-}" ]; then \
+	  echo "This target needs Redis: set REDIS_URL, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make $(MAKECMDGOALS)."; \
+	  echo "Without Redis, 'make run' sends emails in the request; 'python manage.py outbox_send' sends what is left."; \
+	  exit 1; fi
+
+test: install ## Lint, check import contracts, migrations and translations, run the whole test suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) bin/ensure-database
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 
-lint: install ## Ruff lint and format check
+lint: install ## Ruff lint and format check, and the import contracts (pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

@@ -95,7 +95,7 @@ def pages_time(recall, *, runs: int) -> list[tuple]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from recallcases.reports.selectors import report_months
+    from recallcases.reports.selectors.periods import report_months
 
     client = staff_queue.manager_sign_in()
     months = report_months(recall)

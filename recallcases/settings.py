@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     # Second factor for staff: one-time codes from an authenticator app (TOTP).
     "django_otp",
     "django_otp.plugins.otp_totp",
+    # Who did what, when, before and after: every staff action leaves an append-only row.
+    "recallcases.audit",
     "recallcases.recalls",
     "recallcases.claims",
     "recallcases.consumer",

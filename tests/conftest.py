@@ -1,18 +1,24 @@
 """Fixtures shared by the whole suite."""
 
-import importlib
 import os
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
 from recallcases.recalls.demo import demo_recall_load
-from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
+from recallcases.workspace.roles import (
+    ADMINISTRATOR,
+    FULFILMENT,
+    RECALL_MANAGER,
+    REVIEWER,
+    ROLES,
+    roles_sync,
+)
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -70,43 +76,21 @@ def speaker(recall):
 def restore_roles() -> None:
     """Put back the staff roles the migrations create, if a transactional test's flush took them.
 
-    Roles are rows written by migrations; the flush after a transactional (browser) test empties
-    every table, and later tests would find no group to put their staff in.
+    Roles are rows written by a migration (roles_sync); the flush after a transactional (browser)
+    test empties every table, and later tests would find no group to put their staff in.
     """
-    from recallcases.workspace.roles import ROLES
+    if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
+        roles_sync()
 
-    if Group.objects.filter(name__in=ROLES).count() == len(ROLES):
-        return
 
-    def migration(name):
-        return importlib.import_module(f"recallcases.{name}")
-
-    grants = {
-        name: list(permissions)
-        for name, permissions in migration("workspace.migrations.0001_roles").ROLES.items()
-    }
-    grants["Administrator"] += migration(
-        "workspace.migrations.0002_staff_policy"
-    ).ADMINISTRATOR_PERMISSIONS
-    for name, permissions in migration("incidents.migrations.0002_roles").ROLES.items():
-        grants[name] += permissions
-    for name in (
-        "notices.migrations.0002_recall_manager_grants",
-        "reports.migrations.0002_recall_manager_grants",
-        "workspace.migrations.0003_manager_loads_registry",
-    ):
-        grants["Recall manager"] += migration(name).RECALL_MANAGER_PERMISSIONS
-    for name, permissions in grants.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for permission in permissions:
-            app_label, codename = permission.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+@pytest.fixture
+def roles(db):
+    """The staff groups, holding exactly the permissions of roles.ROLES."""
+    restore_roles()
 
 
 def member_of(role: str, username: str | None = None):
-    """A staff account in one role (the groups come from the roles migration)."""
+    """A staff account in one role (the groups come from roles.ROLES, by migration or restore)."""
     user = get_user_model().objects.create_user(
         username=username or role.lower().replace(" ", "-"),
         password="a-long-test-password",
@@ -118,22 +102,22 @@ def member_of(role: str, username: str | None = None):
 
 
 @pytest.fixture
-def reviewer(db):
+def reviewer(roles):
     return member_of(REVIEWER)
 
 
 @pytest.fixture
-def fulfiller(db):
+def fulfiller(roles):
     return member_of(FULFILMENT)
 
 
 @pytest.fixture
-def manager(db):
+def manager(roles):
     return member_of(RECALL_MANAGER)
 
 
 @pytest.fixture
-def administrator(db):
+def administrator(roles):
     return member_of(ADMINISTRATOR)
 
 

@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from recallcases.audit.models import AuditAction
+from recallcases.audit.services import audit_record
 from recallcases.claims.models import Claim, Shipment
 from recallcases.claims.services import TRACKING_URLS, claim_ship
 from recallcases.claims.tokens import normalise_reference
@@ -169,6 +171,21 @@ def tracking_import(*, file, actor: Actor, apply_good_rows: bool) -> TrackingImp
                 row.reason = _(
                     "This row is fine; it was not applied because other rows were refused."
                 )
+    # After the rows' transaction: a file that applied nothing was still sent, and by whom.
+    audit_record(
+        actor=actor.user,
+        actor_kind=actor.kind,
+        action=AuditAction.TRACKING_IMPORT,
+        subject=None,
+        subject_label=getattr(file, "name", "") or "",
+        after={
+            "rows": len(report.rows),
+            "applied": report.applied,
+            "refused": report.refused,
+            "not_applied": report._count(RowOutcome.NOT_APPLIED),
+            "apply_good_rows": apply_good_rows,
+        },
+    )
     return report
 
 

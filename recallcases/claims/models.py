@@ -6,37 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The statuses and which of them free the serial are declared with the claim's life.
+from recallcases.claims.lifecycle import RELEASED_STATUSES, ClaimStatus
 from recallcases.claims.tokens import new_disposal_code
 from recallcases.recalls.models import Country, Product, Recall, Remedy
-
-
-class ClaimStatus(models.TextChoices):
-    # We have the claim and will check it.
-    SUBMITTED = "submitted", _("Submitted")
-    # We need something from you (a clearer photo, the right serial) before we can go on.
-    INFORMATION_REQUESTED = "information_requested", _("Information requested")
-    # You sent what we asked for; we will check it again.
-    RESUBMITTED = "resubmitted", _("Resubmitted")
-    # Your unit is part of the recall and your claim is in order.
-    VERIFIED = "verified", _("Verified")
-    # Your free replacement is approved and will ship soon.
-    REPLACEMENT_APPROVED = "replacement_approved", _("Replacement approved")
-    # Your replacement is on its way.
-    REPLACEMENT_SHIPPED = "replacement_shipped", _("Replacement shipped")
-    # You sent proof that the recalled unit is out of use; we will check it.
-    DISPOSAL_SUBMITTED = "disposal_submitted", _("Proof of disposal received")
-    # Your proof of disposal is accepted.
-    DISPOSAL_CONFIRMED = "disposal_confirmed", _("Disposal confirmed")
-    # Nothing more to do.
-    CLOSED = "closed", _("Closed")
-    # We could not accept the claim; the reason is given.
-    REJECTED = "rejected", _("Rejected")
-    # You withdrew the claim.
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-
-
-# A claim in one of these statuses no longer holds its serial: a new claim may be filed for it.
-RELEASED_STATUSES = (ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN)
 
 
 class Language(models.TextChoices):

@@ -22,16 +22,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.models import Claim, ClaimEvent, ClaimPhoto, ClaimStatus
+from recallcases.audit.models import AuditEntry
+from recallcases.audit.selectors import audit_entries_of_claim
+from recallcases.claims.lifecycle import Waits, waiting_for
+from recallcases.claims.models import Claim, ClaimEvent, ClaimPhoto
 from recallcases.claims.tokens import hash_access_token, normalise_reference
 from recallcases.recalls.serials import normalise_serial
-
-# Statuses in which a claim waits for a reviewer.
-REVIEW_STATUSES = (
-    ClaimStatus.SUBMITTED,
-    ClaimStatus.RESUBMITTED,
-    ClaimStatus.DISPOSAL_SUBMITTED,
-)
 
 
 def claim_by_access_token(*, token: str) -> Claim | None:
@@ -120,8 +116,8 @@ def status_counts(*, filters: QueueFilters) -> dict[str, int]:
 
 
 def claim_for_staff(*, reference: str) -> Claim | None:
-    """One claim with what its staff page shows: signals, photos, events, shipments."""
-    return (
+    """One claim with what its staff page shows: signals, photos, events, shipments, audit rows."""
+    claim = (
         with_signals(Claim.objects.select_related("recall", "product", "registry_product"))
         .prefetch_related(
             Prefetch("events", queryset=ClaimEvent.objects.select_related("actor")),
@@ -132,12 +128,23 @@ def claim_for_staff(*, reference: str) -> Claim | None:
         .filter(reference=normalise_reference(reference))
         .first()
     )
+    if claim is not None:
+        # One query for all of them, however many (shipments, uploads, serial corrections, retries).
+        claim.audit_entries = audit_entries_of_claim(claim_id=claim.pk)
+    return claim
+
+
+def staff_timeline(claim: Claim) -> list[ClaimEvent | AuditEntry]:
+    """A claim's status events and the audit rows about it, oldest first, from `claim_for_staff`."""
+    return sorted(
+        [*claim.events.all(), *getattr(claim, "audit_entries", [])], key=lambda row: row.created_at
+    )
 
 
 def next_claim_to_review(*, after: Claim) -> Claim | None:
     """The longest-waiting claim that needs a reviewer, other than `after`."""
     return (
-        Claim.objects.filter(status__in=REVIEW_STATUSES)
+        Claim.objects.filter(waiting_for(Waits.REVIEW))
         .exclude(pk=after.pk)
         .order_by("created_at", "pk")
         .only("reference")

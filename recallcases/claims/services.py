@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from recallcases.audit.models import ActorKind, AuditAction
+from recallcases.audit.services import audit_record
 from recallcases.claims.models import (
     RELEASED_STATUSES,
     Claim,
@@ -267,7 +269,20 @@ def claim_consumer_upload(
                     serial_as_typed=corrected_serial.strip()[:80],
                     registry_product=serial.product,
                 )
-            files.save(claim=claim, kind=kind, photo=photo)
+                _consumer_audit(
+                    claim=claim,
+                    action=AuditAction.SERIAL_CORRECT,
+                    subject=claim,
+                    before={"serial": claim.serial, "serial_as_typed": claim.serial_as_typed},
+                    after={
+                        "serial": serial.serial.value,
+                        "serial_as_typed": corrected_serial.strip()[:80],
+                    },
+                )
+            uploaded = files.save(claim=claim, kind=kind, photo=photo)
+            _consumer_audit(
+                claim=claim, action=AuditAction.PHOTO_UPLOAD, subject=uploaded, after={"kind": kind}
+            )
             return claim_transition(
                 claim_id=claim.pk,
                 to_status=next_status,
@@ -284,6 +299,20 @@ def claim_consumer_upload(
     except BaseException:
         files.discard()
         raise
+
+
+def _consumer_audit(*, claim: Claim, action: str, subject, before=None, after=None) -> None:
+    audit_record(
+        actor=None,
+        actor_kind=ActorKind.CONSUMER,
+        action=action,
+        subject=subject,
+        subject_label=claim.reference,
+        recall_id=claim.recall_id,
+        claim_id=claim.pk,
+        before=before,
+        after=after,
+    )
 
 
 def claim_link_for(*, claim: Claim, key: str) -> str:
@@ -347,7 +376,7 @@ def claim_ship(
     )
     try:
         with transaction.atomic():
-            Shipment.objects.create(
+            shipment = Shipment.objects.create(
                 claim=claim,
                 remedy=remedy,
                 carrier=carrier,
@@ -358,6 +387,16 @@ def claim_ship(
         raise TransitionRefused(
             _("This tracking number is already recorded for another claim.")
         ) from None
+    audit_record(
+        actor=actor.user,
+        actor_kind=actor.kind,
+        action=AuditAction.SHIPMENT_RECORD,
+        subject=shipment,
+        subject_label=claim.reference,
+        recall_id=claim.recall_id,
+        claim_id=claim.pk,
+        after={"remedy": remedy, "carrier": carrier, "tracking_number": tracking_number},
+    )
     return claim
 
 

@@ -1,54 +1,16 @@
-"""A claim's progress as the consumer sees it, in their language."""
+"""A claim's progress as the consumer sees it, in their language, read from the lifecycle table."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils.translation import gettext_lazy as _
-
+from recallcases.claims.lifecycle import RELEASED_STATUSES, STATUSES, progress, step_between
 from recallcases.claims.models import Claim
 from recallcases.claims.models import ClaimStatus as S
-from recallcases.claims.transitions import NOTE_REQUIRED
 
 # The steps of a claim that goes well, as the consumer would name them, in the order of a recall
 # that ships the remedy first (the default) and of one that wants proof of disposal first.
-_RECEIVED = (S.SUBMITTED, _("Claim received"))
-_VERIFIED = (S.VERIFIED, _("Claim verified"))
-_APPROVED = (S.REPLACEMENT_APPROVED, _("Replacement approved"))
-_SHIPPED = (S.REPLACEMENT_SHIPPED, _("Replacement shipped"))
-_DISPOSED = (S.DISPOSAL_CONFIRMED, _("Disposal of the recalled unit confirmed"))
-_CLOSED = (S.CLOSED, _("Claim closed"))
-PROGRESS = [_RECEIVED, _VERIFIED, _APPROVED, _SHIPPED, _DISPOSED, _CLOSED]
-PROGRESS_DISPOSAL_FIRST = [_RECEIVED, _VERIFIED, _APPROVED, _DISPOSED, _SHIPPED, _CLOSED]
-
-# What the consumer should know or do now.
-NEXT = {
-    S.SUBMITTED: _("We are checking your claim. We will email you when it is verified."),
-    S.INFORMATION_REQUESTED: _(
-        "We need more information from you before we can go on. Our message is below."
-    ),
-    S.RESUBMITTED: _("Thank you. We are checking what you sent."),
-    S.VERIFIED: _("Your claim is verified. Your free replacement will be approved shortly."),
-    S.REPLACEMENT_APPROVED: _("Your free replacement is approved and will ship soon."),
-    S.REPLACEMENT_SHIPPED: _(
-        "Your replacement is on its way. Now dispose of the recalled speaker safely and send us "
-        "a photo as proof: see below."
-    ),
-    S.DISPOSAL_SUBMITTED: _("Thank you. We are checking your proof of disposal."),
-    S.DISPOSAL_CONFIRMED: _("Your proof of disposal is accepted. Thank you."),
-    S.CLOSED: _("Your claim is complete. Thank you."),
-    S.REJECTED: _("We could not accept this claim. The reason is below."),
-    S.WITHDRAWN: _("You withdrew this claim."),
-}
-
-
-# Where the recall wants proof of disposal before the remedy ships, two steps read differently.
-NEXT_DISPOSAL_FIRST = {
-    S.REPLACEMENT_APPROVED: _(
-        "Your free replacement is approved. Before we ship it, dispose of the recalled speaker "
-        "safely and send us a photo as proof: see below."
-    ),
-    S.DISPOSAL_CONFIRMED: _("Your proof of disposal is accepted. Your replacement will ship soon."),
-}
+PROGRESS = progress(disposal_first=False)
+PROGRESS_DISPOSAL_FIRST = progress(disposal_first=True)
 
 
 @dataclass(frozen=True)
@@ -81,10 +43,11 @@ def consumer_timeline(claim: Claim) -> Timeline:
     reached_at = {}
     for event in events:
         reached_at.setdefault(event.to_status, event.created_at)
-    stopped = claim.status in (S.REJECTED, S.WITHDRAWN)
-    progress = PROGRESS_DISPOSAL_FIRST if claim.recall.disposal_before_shipping else PROGRESS
+    # A claim that gave its serial up (rejected, withdrawn) stopped short of its remedy.
+    stopped = claim.status in RELEASED_STATUSES
+    milestones = PROGRESS_DISPOSAL_FIRST if claim.recall.disposal_before_shipping else PROGRESS
     steps, current_found = [], stopped
-    for status, label in progress:
+    for status, label in milestones:
         if status in reached_at:
             state = "done"
         elif not current_found:
@@ -95,9 +58,15 @@ def consumer_timeline(claim: Claim) -> Timeline:
     messages = [
         Message(status_label=S(e.to_status).label, note=e.note, at=e.created_at)
         for e in events
-        if (e.from_status, e.to_status) in NOTE_REQUIRED and e.note
+        if e.note and _note_for_consumer(e.from_status, e.to_status)
     ]
-    next_step = NEXT[claim.status]
-    if claim.recall.disposal_before_shipping:
-        next_step = NEXT_DISPOSAL_FIRST.get(claim.status, next_step)
+    next_step = STATUSES[claim.status].next_for(
+        disposal_first=claim.recall.disposal_before_shipping
+    )
     return Timeline(steps=steps, messages=messages, next=next_step, is_stopped=stopped)
+
+
+def _note_for_consumer(from_status: str, to_status: str) -> bool:
+    # The notes a step requires are the ones written for the consumer.
+    step = step_between(from_status, to_status)
+    return step is not None and step.note_required

@@ -1,7 +1,8 @@
 """The claim's life: which status may follow which, who may move it, and the one function that does.
 
 Every change of a claim's status goes through `claim_transition`. It locks the claim's row, checks
-the table below and the actor's right, writes the event row and saves, in one transaction.
+the table and the actor's right, writes the event row and saves, in one transaction. The table is
+the steps of `lifecycle.py`; TRANSITIONS and the sets below are views of it.
 """
 
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from recallcases.claims.lifecycle import BY_CONSUMER, STATUSES, STEPS, Order, step_between
 from recallcases.claims.models import Claim, ClaimEvent
 from recallcases.claims.models import ClaimStatus as S
 
@@ -29,100 +31,30 @@ class Actor:
 CONSUMER = Actor(kind="consumer")
 SYSTEM = Actor(kind="system")
 
-# Who may ask for a step: the consumer through their private link, or staff holding a permission.
-BY_CONSUMER = "consumer"
-VERIFY = "claims.verify_claim"
-APPROVE = "claims.approve_replacement"
-SHIP = "claims.record_shipment"
-REVIEW_DISPOSAL = "claims.review_disposal"
-CLOSE = "claims.close_claim"
-
-REOPEN = "claims.reopen_claim"
-
-# status → {next status: who may ask for it}. Some steps depend on the recall's order of shipping
-# and disposal: see DISPOSAL_FIRST and SHIPPING_FIRST below.
+# status → {next status: who may ask for it}: the lifecycle table's steps, in its order. Some steps
+# depend on the recall's order of shipping and disposal: see DISPOSAL_FIRST and SHIPPING_FIRST.
 TRANSITIONS: dict[str, dict[str, str]] = {
-    S.SUBMITTED: {
-        S.INFORMATION_REQUESTED: VERIFY,
-        S.VERIFIED: VERIFY,
-        S.REJECTED: VERIFY,
-        S.WITHDRAWN: BY_CONSUMER,
-    },
-    S.INFORMATION_REQUESTED: {
-        S.RESUBMITTED: BY_CONSUMER,
-        S.REJECTED: VERIFY,
-        S.WITHDRAWN: BY_CONSUMER,
-    },
-    S.RESUBMITTED: {
-        S.INFORMATION_REQUESTED: VERIFY,
-        S.VERIFIED: VERIFY,
-        S.REJECTED: VERIFY,
-        S.WITHDRAWN: BY_CONSUMER,
-    },
-    S.VERIFIED: {
-        S.REPLACEMENT_APPROVED: APPROVE,
-        S.WITHDRAWN: BY_CONSUMER,
-    },
-    S.REPLACEMENT_APPROVED: {
-        S.REPLACEMENT_SHIPPED: SHIP,
-        S.DISPOSAL_SUBMITTED: BY_CONSUMER,
-        S.WITHDRAWN: BY_CONSUMER,
-    },
-    S.REPLACEMENT_SHIPPED: {
-        S.DISPOSAL_SUBMITTED: BY_CONSUMER,
-        S.CLOSED: CLOSE,
-    },
-    S.DISPOSAL_SUBMITTED: {
-        S.DISPOSAL_CONFIRMED: REVIEW_DISPOSAL,
-        # Proof refused: back to waiting for proof, with the reason in the event's note.
-        S.REPLACEMENT_SHIPPED: REVIEW_DISPOSAL,
-        S.REPLACEMENT_APPROVED: REVIEW_DISPOSAL,
-    },
-    S.DISPOSAL_CONFIRMED: {
-        S.REPLACEMENT_SHIPPED: SHIP,
-        S.CLOSED: CLOSE,
-    },
-    S.CLOSED: {},
-    S.REJECTED: {S.SUBMITTED: REOPEN},
-    S.WITHDRAWN: {S.SUBMITTED: REOPEN},
+    status: {step.to_status: step.by for step in STEPS if step.from_status == status}
+    for status in STATUSES
 }
 
 # Steps that exist only when the recall asks for proof of disposal before the remedy ships...
-DISPOSAL_FIRST = {
-    (S.REPLACEMENT_APPROVED, S.DISPOSAL_SUBMITTED),
-    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_APPROVED),
-    (S.DISPOSAL_CONFIRMED, S.REPLACEMENT_SHIPPED),
-    (S.REPLACEMENT_SHIPPED, S.CLOSED),
-}
+DISPOSAL_FIRST = {(s.from_status, s.to_status) for s in STEPS if s.order == Order.DISPOSAL_FIRST}
 # ...and those that exist only when the remedy ships first (the default).
-SHIPPING_FIRST = {
-    (S.REPLACEMENT_APPROVED, S.REPLACEMENT_SHIPPED),
-    (S.REPLACEMENT_SHIPPED, S.DISPOSAL_SUBMITTED),
-    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_SHIPPED),
-    (S.DISPOSAL_CONFIRMED, S.CLOSED),
-}
+SHIPPING_FIRST = {(s.from_status, s.to_status) for s in STEPS if s.order == Order.SHIPPING_FIRST}
+
+# Steps whose event note is shown to the consumer and must say something.
+NOTE_REQUIRED = {(s.from_status, s.to_status) for s in STEPS if s.note_required}
 
 
 def transitions_for(*, claim: Claim) -> dict[str, str]:
     """The steps open to `claim` now: the table, in the order its recall ships and disposes."""
-    excluded = SHIPPING_FIRST if claim.recall.disposal_before_shipping else DISPOSAL_FIRST
+    disposal_first = claim.recall.disposal_before_shipping
     return {
-        status: who
-        for status, who in TRANSITIONS[claim.status].items()
-        if (claim.status, status) not in excluded
+        step.to_status: step.by
+        for step in STEPS
+        if step.from_status == claim.status and step.open_in(disposal_first=disposal_first)
     }
-
-
-# Steps whose event note is shown to the consumer and must say something.
-NOTE_REQUIRED = {
-    (S.SUBMITTED, S.INFORMATION_REQUESTED),
-    (S.RESUBMITTED, S.INFORMATION_REQUESTED),
-    (S.SUBMITTED, S.REJECTED),
-    (S.INFORMATION_REQUESTED, S.REJECTED),
-    (S.RESUBMITTED, S.REJECTED),
-    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_SHIPPED),
-    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_APPROVED),
-}
 
 
 # Called with (claim, event) inside the transaction that records each event, so that what must
@@ -197,7 +129,7 @@ def claim_transition(
     if not _may(actor=actor, who=allowed[to_status]):
         raise TransitionRefused(_("You are not allowed to make this change."))
     note = note.strip()
-    if (claim.status, to_status) in NOTE_REQUIRED and not note:
+    if step_between(claim.status, to_status).note_required and not note:
         raise TransitionRefused(_("Please give a reason: the consumer will read it."))
 
     from_status = claim.status

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from recallcases.audit.models import AuditAction
+from recallcases.audit.services import audit_record
 from recallcases.claims.models import Language
 from recallcases.notices.models import NoticeEmail, Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS, notices_due_soon, purchaser_claimed
@@ -130,7 +132,9 @@ def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
 
 
 @transaction.atomic
-def purchasers_import(*, recall: Recall, rows: Iterable[dict]) -> PurchaserImportReport:
+def purchasers_import(
+    *, recall: Recall, rows: Iterable[dict], actor=None, file_name: str = ""
+) -> PurchaserImportReport:
     """Add known purchasers to `recall`'s list: all the good rows, or nothing on failure.
 
     Rows are dicts with the keys of PURCHASER_CSV_COLUMNS; they are read as they come, a chunk at
@@ -164,6 +168,20 @@ def purchasers_import(*, recall: Recall, rows: Iterable[dict]) -> PurchaserImpor
             new.append(purchaser)
         Purchaser.objects.bulk_create(new)
         report.added += len(new)
+    audit_record(
+        actor=actor,
+        action=AuditAction.PURCHASERS_IMPORT,
+        subject=recall,
+        subject_label=recall.slug,
+        recall_id=recall.pk,
+        note=file_name,
+        after={
+            "rows": report.rows,
+            "added": report.added,
+            "duplicates": len(report.duplicates),
+            "invalid": len(report.invalid),
+        },
+    )
     return report
 
 
@@ -178,7 +196,9 @@ def _read_csv(file: TextIO) -> tuple[set[str], Iterator[dict]]:
     return header, rows
 
 
-def purchasers_import_csv(*, recall: Recall, file: TextIO) -> PurchaserImportReport:
+def purchasers_import_csv(
+    *, recall: Recall, file: TextIO, actor=None, file_name: str = ""
+) -> PurchaserImportReport:
     """Import a purchaser list CSV (columns of PURCHASER_CSV_COLUMNS; email and country needed)."""
     header, rows = _read_csv(file)
     missing = {"email", "country"} - header
@@ -187,7 +207,7 @@ def purchasers_import_csv(*, recall: Recall, file: TextIO) -> PurchaserImportRep
             f"the CSV header must name the columns {', '.join(PURCHASER_CSV_COLUMNS)}; "
             f"missing: {', '.join(sorted(missing))}"
         )
-    return purchasers_import(recall=recall, rows=rows)
+    return purchasers_import(recall=recall, rows=rows, actor=actor, file_name=file_name)
 
 
 # --- Sending --------------------------------------------------------------------------------------
@@ -238,7 +258,12 @@ def _next_reminder(after: datetime, reminders_sent: int) -> datetime | None:
 
 
 def notices_send(
-    *, recall: Recall, kind: str, limit: int | None = None, now: datetime | None = None
+    *,
+    recall: Recall,
+    kind: str,
+    limit: int | None = None,
+    now: datetime | None = None,
+    actor=None,
 ) -> NoticeBatch:
     """Write the recall notice (or the reminder that is due) for each purchaser who should get one.
 
@@ -297,6 +322,15 @@ def notices_send(
         batch.last_at = emails[-1].next_attempt_at
     if batch.written:
         logger.info("notices: %s %s written for recall %s", batch.written, kind, recall.slug)
+        # One row for the batch (its chunks commit one by one); a run that wrote none is no action.
+        audit_record(
+            actor=actor,
+            action=AuditAction.NOTICES_SEND,
+            subject=recall,
+            subject_label=recall.slug,
+            recall_id=recall.pk,
+            after={"kind": kind, "written": batch.written},
+        )
     return batch
 
 
@@ -411,7 +445,12 @@ def _first(row: dict, names: tuple[str, ...]) -> str:
 
 @transaction.atomic
 def purchasers_bounced(
-    *, rows: Iterable[dict], recall: Recall | None = None, now: datetime | None = None
+    *,
+    rows: Iterable[dict],
+    recall: Recall | None = None,
+    now: datetime | None = None,
+    actor=None,
+    file_name: str = "",
 ) -> BounceImportReport:
     """Mark purchasers whose address bounced (hard bounces), so nothing more is sent to them.
 
@@ -446,11 +485,31 @@ def purchasers_bounced(
             report.marked += purchasers.filter(email=address, bounced_at__isnull=True).update(
                 bounced_at=now, bounce_reason=reason, next_reminder_at=None
             )
+    audit_record(
+        actor=actor,
+        action=AuditAction.BOUNCES_IMPORT,
+        subject=recall,
+        subject_label=recall.slug if recall is not None else "",
+        recall_id=recall.pk if recall is not None else None,
+        note=file_name,
+        after={
+            "rows": report.rows,
+            "marked": report.marked,
+            "soft": len(report.soft),
+            "unknown": len(report.unknown),
+            "invalid": len(report.invalid),
+        },
+    )
     return report
 
 
 def purchasers_bounced_csv(
-    *, file: TextIO, recall: Recall | None = None, now: datetime | None = None
+    *,
+    file: TextIO,
+    recall: Recall | None = None,
+    now: datetime | None = None,
+    actor=None,
+    file_name: str = "",
 ) -> BounceImportReport:
     """Record the hard bounces of an email provider's CSV export (see purchasers_bounced)."""
     header, rows = _read_csv(file)
@@ -459,4 +518,4 @@ def purchasers_bounced_csv(
             f"the CSV header must name the address column, as one of "
             f"{', '.join(BOUNCE_ADDRESS_COLUMNS)}"
         )
-    return purchasers_bounced(rows=rows, recall=recall, now=now)
+    return purchasers_bounced(rows=rows, recall=recall, now=now, actor=actor, file_name=file_name)

@@ -10,11 +10,12 @@ from enum import StrEnum
 from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from recallcases.audit.models import AuditAction
+from recallcases.audit.services import audit_record
+from recallcases.claims.lifecycle import STEPS, SUBMISSION, reminders
 from recallcases.claims.models import Claim, ClaimEvent
-from recallcases.claims.models import ClaimStatus as S
 from recallcases.notifications.emails import KINDS, compose, new_message_id
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import EmailState, OutboundEmail
@@ -24,27 +25,17 @@ logger = logging.getLogger(__name__)
 # The Celery task that sends one outbox row (notifications/tasks.py).
 SEND_TASK = "recallcases.notifications.tasks.send_outbound_email"
 
-# (from status, to status) → the email that step sends; None as "from" matches any status.
+# (from status, to status) → the email that step sends, as the claims' lifecycle table says.
 STEP_EMAILS = {
-    ("", S.SUBMITTED): K.RECEIVED,
-    (None, S.INFORMATION_REQUESTED): K.INFORMATION_REQUESTED,
-    (None, S.VERIFIED): K.VERIFIED,
-    (S.VERIFIED, S.REPLACEMENT_APPROVED): K.REPLACEMENT_APPROVED,
-    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_APPROVED): K.DISPOSAL_REFUSED,
-    (S.REPLACEMENT_APPROVED, S.REPLACEMENT_SHIPPED): K.REPLACEMENT_SHIPPED,
-    (S.DISPOSAL_CONFIRMED, S.REPLACEMENT_SHIPPED): K.REPLACEMENT_SHIPPED,
-    (S.DISPOSAL_SUBMITTED, S.REPLACEMENT_SHIPPED): K.DISPOSAL_REFUSED,
-    (None, S.DISPOSAL_CONFIRMED): K.DISPOSAL_CONFIRMED,
-    (None, S.REJECTED): K.REJECTED,
-    (None, S.WITHDRAWN): K.WITHDRAWN,
-    (S.REJECTED, S.SUBMITTED): K.REOPENED,
-    (S.WITHDRAWN, S.SUBMITTED): K.REOPENED,
+    (step.from_status, step.to_status): K(step.email_kind)
+    for step in (SUBMISSION, *STEPS)
+    if step.email_kind is not None
 }
 
 
 def email_kind_for(*, from_status: str, to_status: str) -> str | None:
     """The email a step sends to the consumer, or None (their own uploads, closing)."""
-    return STEP_EMAILS.get((from_status, to_status)) or STEP_EMAILS.get((None, to_status))
+    return STEP_EMAILS.get((from_status, to_status))
 
 
 def outbox_write_for_event(claim: Claim, event: ClaimEvent) -> OutboundEmail | None:
@@ -199,26 +190,41 @@ def outbox_due(*, now=None, limit: int = 500) -> list[int]:
     )
 
 
-def outbox_retry(*, email_id: int) -> bool:
+@transaction.atomic
+def outbox_retry(*, email_id: int, actor=None) -> bool:
     """Staff send a failed email again: it starts over with a fresh count of tries."""
     updated = OutboundEmail.objects.filter(pk=email_id, state=EmailState.FAILED).update(
         state=EmailState.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
     if updated:
+        _retry_audit(email_id=email_id, actor=actor)
         transaction.on_commit(lambda: outbox_enqueue(email_id=email_id))
     return bool(updated)
 
 
-# reminder kind → (which claims wait for the consumer, the recall's field with the number of days)
-REMINDERS = {
-    K.INFORMATION_REMINDER: (Q(status=S.INFORMATION_REQUESTED), "information_reminder_days"),
-    K.DISPOSAL_REMINDER: (
-        Q(status=S.REPLACEMENT_SHIPPED, recall__disposal_before_shipping=False)
-        # where the recall wants proof before shipping, the reminder follows the approval
-        | Q(status=S.REPLACEMENT_APPROVED, recall__disposal_before_shipping=True),
-        "disposal_reminder_days",
-    ),
-}
+def _retry_audit(*, email_id: int, actor) -> None:
+    # Which email and of what kind; never its recipient, what it says, nor the server's error
+    # (which may quote the address).
+    email = (
+        OutboundEmail.objects.select_related("claim")
+        .only("pk", "kind", "claim", "claim__reference", "claim__recall_id")
+        .get(pk=email_id)
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.EMAIL_RETRY,
+        subject=email,
+        subject_label=email.claim.reference if email.claim else str(email.pk),
+        claim_id=email.claim_id,
+        recall_id=email.claim.recall_id if email.claim else None,
+        before={"state": EmailState.FAILED},
+        after={"state": EmailState.PENDING, "kind": email.kind},
+    )
+
+
+# reminder kind → (which claims wait for the consumer, the recall's field with the number of days),
+# from the statuses of the claims' lifecycle table that name a reminder.
+REMINDERS = {K(kind): waiting for kind, waiting in reminders().items()}
 
 
 def reminders_write(*, now=None) -> int:

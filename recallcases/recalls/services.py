@@ -9,6 +9,8 @@ from typing import NamedTuple, TextIO
 from django.db import connection, transaction
 from django.utils import timezone
 
+from recallcases.audit.models import AuditAction
+from recallcases.audit.services import audit_record
 from recallcases.recalls.models import Product, Recall, RegistryEntry
 from recallcases.recalls.serials import normalise_serial, split_serial
 
@@ -226,7 +228,7 @@ _NOT_UTF8 = "the file is not UTF-8 text: save it as “CSV UTF-8” and import i
 
 
 def registry_import(
-    *, recall: Recall, rows: Iterable[dict], is_demo: bool = False
+    *, recall: Recall, rows: Iterable[dict], is_demo: bool = False, actor=None, file_name: str = ""
 ) -> RegistryImportReport:
     """Add serials and ranges to `recall`'s registry: all the good rows, or nothing on failure.
 
@@ -244,18 +246,22 @@ def registry_import(
         )
         for line, row in enumerate(rows, start=2)
     )
-    return _registry_rows_import(recall=recall, rows=numbered, is_demo=is_demo)
+    return _registry_rows_import(
+        recall=recall, rows=numbered, is_demo=is_demo, actor=actor, file_name=file_name
+    )
 
 
 def registry_import_csv(
-    *, recall: Recall, file: TextIO, is_demo: bool = False
+    *, recall: Recall, file: TextIO, is_demo: bool = False, actor=None, file_name: str = ""
 ) -> RegistryImportReport:
     """Import a registry CSV whose header names the columns of REGISTRY_CSV_COLUMNS.
 
     The file is read row by row, never whole. A file that is not text (a NUL character, or
     bytes that are not UTF-8) raises RegistryRowError and nothing is imported.
     """
-    return _registry_rows_import(recall=recall, rows=_csv_rows(file), is_demo=is_demo)
+    return _registry_rows_import(
+        recall=recall, rows=_csv_rows(file), is_demo=is_demo, actor=actor, file_name=file_name
+    )
 
 
 def _csv_rows(file: TextIO) -> Iterator[_Row]:
@@ -303,7 +309,7 @@ def _csv_body(reader, names: list[str]) -> Iterator[_Row]:
 
 @transaction.atomic
 def _registry_rows_import(
-    *, recall: Recall, rows: Iterable[_Row], is_demo: bool
+    *, recall: Recall, rows: Iterable[_Row], is_demo: bool, actor=None, file_name: str = ""
 ) -> RegistryImportReport:
     """Stage the good rows, find the overlaps in SQL, add what is left: in one transaction.
 
@@ -349,6 +355,22 @@ def _registry_rows_import(
             cursor.execute(statement)
     report.entries_added = staged - report.duplicate_count
     report.units_added = staged_units - duplicate_units
+    audit_record(
+        actor=actor,
+        action=AuditAction.REGISTRY_IMPORT,
+        subject=recall,
+        subject_label=recall.slug,
+        recall_id=recall.pk,
+        note=file_name,
+        after={
+            "rows": report.rows,
+            "entries_added": report.entries_added,
+            "units_added": report.units_added,
+            "duplicates": report.duplicate_count,
+            "invalid": report.invalid_count,
+            "demo": is_demo,
+        },
+    )
     return report
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from recallcases.workspace.views import (
+    audit,
     claims,
     fulfilment,
     incidents,
@@ -57,6 +58,7 @@ urlpatterns = [
     path("notices/<slug:slug>/send/", notices.notices_send_view, name="notices_send"),
     path("notices/<slug:slug>/import/", notices.purchasers_import_view, name="notices_import"),
     path("notices/<slug:slug>/bounces/", notices.bounces_import_view, name="notices_bounces"),
+    path("audit/", audit.audit_list, name="audit"),
     path("reports/", reports.reports_index, name="reports"),
     path("reports/<slug:slug>/", reports.report_dashboard, name="report_dashboard"),
     path("reports/<slug:slug>/cpsc/<str:month>/", reports.report_cpsc, name="report_cpsc"),

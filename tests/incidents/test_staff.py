@@ -29,7 +29,7 @@ EXPORT = "/workspace/incidents/export.csv"
 
 
 # The role fixtures (manager, reviewer, fulfiller) are tests/conftest.py's; the roles' incident
-# rights come from the incidents app's migration (0002_roles).
+# rights come from recallcases/workspace/roles.py (ROLES).
 
 
 def report(recall, *, kinds=("overheating",), photo=False, **fields) -> Incident:

@@ -1,14 +1,10 @@
 """The staff pages of direct notice, and the public unsubscribe page."""
 
-import importlib
-
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,13 +13,17 @@ from django.utils.html import escape
 from recallcases.notices.models import Purchaser
 from recallcases.notices.tokens import unsubscribe_token
 from recallcases.notifications.models import EmailState, OutboundEmail
-from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
+from recallcases.workspace.roles import (
+    ADMINISTRATOR,
+    FULFILMENT,
+    RECALL_MANAGER,
+    REVIEWER,
+    roles_sync,
+)
 from tests.factories import ClaimFactory
 from tests.workspace.conftest import member_of
 
 pytestmark = pytest.mark.django_db
-
-GRANTS = importlib.import_module("recallcases.notices.migrations.0002_recall_manager_grants")
 
 
 def purchaser(recall, **fields) -> Purchaser:
@@ -38,19 +38,10 @@ def purchaser(recall, **fields) -> Purchaser:
 
 
 def signed_in(role: str) -> Client:
-    """A browser signed in as a member of `role`, with the rights the migrations give it."""
+    """A browser signed in as a member of `role`, with the rights roles.ROLES gives it."""
     user = member_of(role, username=f"{role.lower().replace(' ', '-')}-notices")
-    if role == RECALL_MANAGER:
-        # A browser test's flush empties the groups, and tests.conftest.restore_roles puts back
-        # the workspace's own grants only: give this app's again, as its migration does.
-        group = Group.objects.get(name=RECALL_MANAGER)
-        for permission in GRANTS.RECALL_MANAGER_PERMISSIONS:
-            app_label, codename = permission.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
     client = Client()
-    client.force_login(get_user_model().objects.get(pk=user.pk))
+    client.force_login(user)
     return client
 
 
@@ -66,15 +57,11 @@ def pages(recall) -> list[str]:
 # --- Who may -------------------------------------------------------------------------------------
 
 
-def test_the_migration_gives_recall_managers_the_notice_rights():
-    # given: the roles, without this app's rights
-    member_of(RECALL_MANAGER)
+def test_roles_sync_gives_recall_managers_the_notice_rights(roles):
+    # given: the roles, and not even this app's permissions (as before its first migrate)
     Permission.objects.filter(content_type__app_label="notices").delete()
-    # when: the migration's step runs, on the models as they were then
-    state = MigrationExecutor(connection).loader.project_state(
-        ("notices", "0002_recall_manager_grants")
-    )
-    GRANTS.grant(state.apps, None)
+    # when
+    roles_sync()
     # then: recall managers, and no other role, hold the three rights
     held = {
         group: set(

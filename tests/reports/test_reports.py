@@ -7,7 +7,6 @@ the pages show is then checked, on the page and in the CSV, mostly for February 
 """
 
 import csv
-import importlib
 import io
 import re
 from contextlib import contextmanager
@@ -16,7 +15,6 @@ from html.parser import HTMLParser
 from unittest.mock import patch
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test import Client
@@ -35,13 +33,17 @@ from recallcases.incidents.services import (
 )
 from recallcases.notices.models import Purchaser
 from recallcases.notifications.models import EmailKind, EmailState
-from recallcases.reports.selectors import (
-    cpsc_report,
-    health_canada_report,
-    recall_dashboard,
-    report_month,
+from recallcases.reports.selectors.cpsc import cpsc_report
+from recallcases.reports.selectors.dashboard import recall_dashboard
+from recallcases.reports.selectors.health_canada import health_canada_report
+from recallcases.reports.selectors.periods import report_month
+from recallcases.workspace.roles import (
+    ADMINISTRATOR,
+    FULFILMENT,
+    RECALL_MANAGER,
+    REVIEWER,
+    roles_sync,
 )
-from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
 from tests.factories import (
     ClaimFactory,
     OutboundEmailFactory,
@@ -54,7 +56,6 @@ from tests.workspace.conftest import member_of
 pytestmark = pytest.mark.django_db
 
 S = ClaimStatus
-GRANTS = importlib.import_module("recallcases.reports.migrations.0002_recall_manager_grants")
 FEBRUARY = "2025-02"
 
 
@@ -70,17 +71,8 @@ def clock(moment: datetime):
 
 
 def manager_account(username="report-manager"):
-    """A recall manager with the rights the migrations give the role (reports included)."""
-    user = member_of(RECALL_MANAGER, username=username)
-    # A browser test's flush empties the groups, and tests.conftest.restore_roles puts back the
-    # other apps' grants only: give this app's again, as its migration does.
-    group = Group.objects.get(name=RECALL_MANAGER)
-    for permission in GRANTS.RECALL_MANAGER_PERMISSIONS:
-        app_label, codename = permission.split(".")
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    return get_user_model().objects.get(pk=user.pk)
+    """A recall manager with the rights roles.ROLES gives the role (reports included)."""
+    return member_of(RECALL_MANAGER, username=username)
 
 
 def signed_in(user) -> Client:
@@ -784,18 +776,12 @@ def test_other_roles_neither_see_nor_open_the_reports(recall, role):
         assert f'href="{reverse("workspace:reports")}"' not in queue.content.decode()
 
 
-def test_the_migration_gives_recall_managers_and_no_one_else_the_reports(db):
-    from django.db.migrations.executor import MigrationExecutor
-
+def test_roles_sync_gives_recall_managers_and_no_one_else_the_reports(roles):
     # given: the roles, without the right to see reports
-    member_of(RECALL_MANAGER)
     for group in Group.objects.all():
         group.permissions.remove(*Permission.objects.filter(content_type__app_label="reports"))
-    # when: the migration's step runs, on the models as they were then
-    state = MigrationExecutor(connection).loader.project_state(
-        ("reports", "0002_recall_manager_grants")
-    )
-    GRANTS.grant(state.apps, None)
+    # when
+    roles_sync()
     # then: recall managers, and no other role, hold it
     holders = Group.objects.filter(
         permissions__content_type__app_label="reports", permissions__codename="view_reports"

@@ -108,6 +108,7 @@ GET_TABLE = {
     "workspace:report_cpsc_csv":   (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
     "workspace:report_health_canada":     (LOGIN, LOGIN, NO, NO, NO, OK, NO, OTP),
     "workspace:report_health_canada_csv": (LOGIN, LOGIN, NO, NO, NO, OK, NO, OTP),
+    "workspace:audit":             (LOGIN, LOGIN, NO, NO,     NO,     OK,     OK,     OTP),
     OWN_PHOTO:                     (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OWN_THUMBNAIL:                 (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OTHER_PHOTO:                   (GONE,  GONE,  GONE, OK,   GONE,   OK,     GONE,   GONE),

@@ -5,7 +5,8 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from recallcases.reports.selectors import NOT_APPLICABLE, Rate
+from recallcases.reports.selectors.figures import Rate
+from recallcases.reports.selectors.regulator_report import NOT_APPLICABLE
 
 register = template.Library()
 

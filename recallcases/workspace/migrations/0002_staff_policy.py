@@ -1,45 +1,11 @@
-"""The staff sign-in policy (one row), and the Administrator role's rights over sign-in security."""
+"""The staff sign-in policy (one row)."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
-# What an Administrator needs to run staff sign-in: turn the second factor on, lift a lockout,
-# remove the authenticator of someone who lost their phone. (Secrets stay hidden in the admin:
-# OTP_ADMIN_HIDE_SENSITIVE_DATA.)
-ADMINISTRATOR_PERMISSIONS = [
-    "workspace.view_staffpolicy",
-    "workspace.change_staffpolicy",
-    "axes.view_accessattempt",
-    "axes.delete_accessattempt",
-    "otp_totp.view_totpdevice",
-    "otp_totp.delete_totpdevice",
-]
 
-
-def _permissions(apps):
-    Permission = apps.get_model("auth", "Permission")
-    for permission in ADMINISTRATOR_PERMISSIONS:
-        app_label, codename = permission.split(".")
-        yield Permission.objects.get(content_type__app_label=app_label, codename=codename)
-
-
-def create_policy_and_grant(apps, schema_editor):
+def create_policy(apps, schema_editor):
     apps.get_model("workspace", "StaffPolicy").objects.get_or_create(pk=1)
-    # Permissions are normally created after all migrations; the role needs them now.
-    for label in ("workspace", "axes", "otp_totp"):
-        app_config = apps.get_app_config(label)
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    group = apps.get_model("auth", "Group").objects.filter(name="Administrator").first()
-    if group is not None:
-        group.permissions.add(*_permissions(apps))
-
-
-def revoke(apps, schema_editor):
-    group = apps.get_model("auth", "Group").objects.filter(name="Administrator").first()
-    if group is not None:
-        group.permissions.remove(*_permissions(apps))
+    # Grants now come from roles.ROLES via migration 0004_roles_sync.
 
 
 class Migration(migrations.Migration):
@@ -78,5 +44,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_policy_and_grant, revoke),
+        migrations.RunPython(create_policy, migrations.RunPython.noop),
     ]

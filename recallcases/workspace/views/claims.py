@@ -11,20 +11,21 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from recallcases.claims.lifecycle import step_between
 from recallcases.claims.models import Claim, ClaimStatus
 from recallcases.claims.selectors import (
     claim_for_staff,
     claim_queue,
     next_claim_to_review,
     signals_of,
+    staff_timeline,
     status_counts,
 )
 from recallcases.claims.services import claims_approve, tracking_url
 from recallcases.claims.transitions import (
-    NOTE_REQUIRED,
     Actor,
     TransitionRefused,
     allowed_next_statuses,
@@ -46,31 +47,20 @@ class Action:
     needs_note: bool
 
 
-# (from, to) → how the button reads, its key and look. Steps a consumer takes have no button.
-_BUTTONS = {
-    S.VERIFIED: (gettext_lazy("Verify"), "v", "success"),
-    S.INFORMATION_REQUESTED: (gettext_lazy("Ask for more"), "a", "warning"),
-    S.REJECTED: (gettext_lazy("Reject"), "r", "danger"),
-    S.REPLACEMENT_APPROVED: (gettext_lazy("Approve replacement"), "p", "success"),
-    S.DISPOSAL_CONFIRMED: (gettext_lazy("Accept disposal proof"), "d", "success"),
-    S.CLOSED: (gettext_lazy("Close"), "c", "secondary"),
-    S.SUBMITTED: (gettext_lazy("Reopen"), "o", "secondary"),
-}
-_ASK_AGAIN = (gettext_lazy("Refuse proof, ask again"), "a", "warning")
-
-
 def _actions(claim: Claim, user) -> tuple[list[Action], bool]:
-    """The buttons this user may press on this claim now, and whether they may ship it."""
+    """The buttons this user may press on this claim now, and whether they may ship it.
+
+    Each staff step of the lifecycle table carries its button; shipping steps take the shipment
+    form instead. Steps a consumer takes have no button.
+    """
     actions, can_ship = [], False
     for status in allowed_next_statuses(claim=claim, actor=Actor.staff(user)):
-        refusing_proof = claim.status == S.DISPOSAL_SUBMITTED
-        if status == S.REPLACEMENT_SHIPPED and not refusing_proof:
+        step = step_between(claim.status, status)
+        if step.ships:
             can_ship = True
             continue
-        label, key, style = (
-            _ASK_AGAIN if refusing_proof and status != S.DISPOSAL_CONFIRMED else (_BUTTONS[status])
-        )
-        actions.append(Action(status, label, key, style, (claim.status, status) in NOTE_REQUIRED))
+        button = step.button
+        actions.append(Action(status, button.label, button.key, button.style, step.note_required))
     return actions, can_ship
 
 
@@ -126,6 +116,7 @@ def claim_detail(request, reference):
             "can_see_photos": request.user.has_perm("claims.view_claim_photos"),
             "can_see_details": request.user.has_perm("claims.view_shipping_details"),
             "next_claim": next_claim_to_review(after=claim),
+            "timeline": staff_timeline(claim),
         },
     )
 

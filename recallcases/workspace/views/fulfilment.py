@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,7 +16,8 @@ from recallcases.claims.fulfilment_csv import (
     shipping_csv,
     tracking_import,
 )
-from recallcases.claims.models import Claim, ClaimStatus
+from recallcases.claims.lifecycle import Waits, waiting_for
+from recallcases.claims.models import Claim
 from recallcases.claims.services import claim_ship
 from recallcases.claims.transitions import Actor, TransitionRefused
 from recallcases.workspace.forms import ShipmentForm
@@ -30,11 +30,8 @@ GOOD_ROWS = "good_rows"
 
 def claims_to_ship():
     """Approved claims waiting for their remedy (and, where disposal comes first, confirmed)."""
-    ready = Q(status=ClaimStatus.REPLACEMENT_APPROVED, recall__disposal_before_shipping=False) | Q(
-        status=ClaimStatus.DISPOSAL_CONFIRMED, recall__disposal_before_shipping=True
-    )
     return (
-        Claim.objects.filter(ready)
+        Claim.objects.filter(waiting_for(Waits.FULFILMENT))
         .select_related("recall", "product")
         .defer("access_token_hash")
         .order_by("updated_at", "pk")

@@ -136,7 +136,9 @@ def notices_recall(request, slug):
 @require_POST
 def notices_send_view(request, slug):
     recall = _recall(slug)
-    batch = notices_send(recall=recall, kind=EmailKind.RECALL_NOTICE, limit=SEND_BATCH)
+    batch = notices_send(
+        recall=recall, kind=EmailKind.RECALL_NOTICE, limit=SEND_BATCH, actor=request.user
+    )
     if batch.written:
         messages.success(
             request,
@@ -168,7 +170,12 @@ def purchasers_import_view(request, slug):
         form = CsvUploadForm(request.POST, request.FILES, help_text=help_text)
         if form.is_valid():
             try:
-                report = purchasers_import_csv(recall=recall, file=form.text())
+                report = purchasers_import_csv(
+                    recall=recall,
+                    file=form.text(),
+                    actor=request.user,
+                    file_name=form.cleaned_data["file"].name,
+                )
             except PurchaserRowError as error:
                 form.add_error("file", str(error))
             except UnicodeDecodeError:
@@ -195,7 +202,12 @@ def bounces_import_view(request, slug):
         form = CsvUploadForm(request.POST, request.FILES, help_text=help_text)
         if form.is_valid():
             try:
-                report = purchasers_bounced_csv(file=form.text(), recall=recall)
+                report = purchasers_bounced_csv(
+                    file=form.text(),
+                    recall=recall,
+                    actor=request.user,
+                    file_name=form.cleaned_data["file"].name,
+                )
             except PurchaserRowError as error:
                 form.add_error("file", str(error))
             except UnicodeDecodeError:

@@ -26,7 +26,7 @@ def failed_emails(request):
 @staff_view("claims.view_claim")
 @require_POST
 def email_retry(request, email_id):
-    if outbox_retry(email_id=email_id):
+    if outbox_retry(email_id=email_id, actor=request.user):
         messages.success(request, _("The email will be sent again."))
     else:
         messages.info(request, _("This email is not failed (any more)."))

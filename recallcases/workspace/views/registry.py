@@ -54,7 +54,12 @@ def registry_import_view(request):
             # Read as it is consumed, from memory or from the temporary file: UTF-8, BOM or not.
             text = io.TextIOWrapper(form.cleaned_data["file"], encoding="utf-8-sig", newline="")
             try:
-                report = registry_import_csv(recall=recall, file=text)
+                report = registry_import_csv(
+                    recall=recall,
+                    file=text,
+                    actor=request.user,
+                    file_name=form.cleaned_data["file"].name,
+                )
             except RegistryRowError as refused:
                 form.add_error("file", _("Nothing imported: %(reason)s") % {"reason": refused})
             finally:

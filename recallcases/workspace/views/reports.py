@@ -2,8 +2,9 @@
 Canada), each as a printable page and as CSV.
 
 Every page needs `reports.view_reports` (the Recall manager role). The figures come from
-`recallcases.reports.selectors`, read when the page is asked for; the views only find the recall
-and the month, draw the charts and render.
+`recallcases.reports.selectors`, read when the page is asked for, and the CSV lines from
+`recallcases.reports.exports`; the views only find the recall and the month, draw the charts and
+render.
 """
 
 from collections.abc import Callable
@@ -19,19 +20,21 @@ from django.views.decorators.http import require_safe
 from recallcases.notices.selectors import claims_not_on_list
 from recallcases.recalls.models import Recall
 from recallcases.reports.charts import SUCCESS, Series, bar_chart, line_chart
-from recallcases.reports.selectors import (
+from recallcases.reports.exports import report_csv
+from recallcases.reports.selectors.cpsc import cpsc_report
+from recallcases.reports.selectors.dashboard import (
     Dashboard,
-    RegulatorReport,
-    ReportMonth,
-    cpsc_report,
-    current_month,
-    health_canada_report,
     recall_dashboard,
     recalls_for_reports,
-    report_csv,
+)
+from recallcases.reports.selectors.health_canada import health_canada_report
+from recallcases.reports.selectors.periods import (
+    ReportMonth,
+    current_month,
     report_month,
     report_months,
 )
+from recallcases.reports.selectors.regulator_report import RegulatorReport
 from recallcases.workspace.permissions import staff_view
 
 VIEW = "reports.view_reports"

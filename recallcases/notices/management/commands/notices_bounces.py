@@ -23,7 +23,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No recall with the slug {recall!r}.")
         try:
             with open(csv_file, newline="", encoding="utf-8-sig") as file:
-                report = purchasers_bounced_csv(file=file, recall=target)
+                report = purchasers_bounced_csv(file=file, recall=target, file_name=csv_file)
         except (OSError, UnicodeDecodeError, PurchaserRowError) as error:
             raise CommandError(f"Nothing recorded: {error}") from None
         for line, reason in report.invalid:

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             raise CommandError(f"No recall with the slug {recall!r}.") from None
         try:
             with open(csv_file, newline="", encoding="utf-8-sig") as file:
-                report = purchasers_import_csv(recall=target, file=file)
+                report = purchasers_import_csv(recall=target, file=file, file_name=csv_file)
         except (OSError, UnicodeDecodeError, PurchaserRowError) as error:
             raise CommandError(f"Nothing imported: {error}") from None
         for line, reason in report.invalid:

@@ -23,7 +23,9 @@ class Command(BaseCommand):
             raise CommandError(f"No recall with the slug {recall!r}.") from None
         try:
             with open(csv_file, newline="", encoding="utf-8-sig") as file:
-                report = registry_import_csv(recall=target, file=file, is_demo=demo)
+                report = registry_import_csv(
+                    recall=target, file=file, is_demo=demo, file_name=csv_file
+                )
         except (OSError, UnicodeDecodeError, RegistryRowError) as error:
             raise CommandError(f"Nothing imported: {error}") from None
         for line, reason in report.invalid:

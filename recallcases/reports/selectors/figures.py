@@ -1,0 +1,289 @@
+"""What each figure of the reports means, counted by the database: the one definition of units in
+scope, claims filed, units remedied, disposals confirmed, consumers notified and incidents that the
+dashboard and both regulators' reports read.
+
+Every figure is counted by the database (Count with filters, grouped where a page shows a
+breakdown), so a page costs the same few queries whether the recall has ten claims or seventy
+thousand. Nothing here writes.
+
+The figures, as the pages' footnotes repeat them:
+
+- **Units in scope**: `Recall.units_affected`; by country, Canada is `units_affected_canada` and
+  the United States the rest. Units in scope per product are not known: by product, the pages
+  show claims and units remedied only.
+- **Units remedied** ("corrected"): claims whose remedy shipped, that is with a "replacement
+  shipped" event or a recorded shipment, dated by the first such event (else the first
+  shipment). Where a recall wants proof of disposal first, the remedy still counts when it ships.
+  `remedied_at` says when; a claim is remedied when it is not NULL (`is_remedied`).
+- **Disposals confirmed**: claims with a "disposal confirmed" event, dated by the first
+  (`disposal_confirmed_at`, `is_disposal_confirmed`).
+- **Correction rate**: units remedied ÷ units in scope. The weekly trend is that rate at the end of
+  each ISO week since the week of the announcement, cumulative.
+- **Consumers notified by email**: distinct known purchasers to whom a recall notice or a notice
+  reminder was sent (the outbox's state "sent", dated by when it was sent).
+- **Incidents**: dated by when the company learned of them; before or after the announcement as
+  recorded on the incident (from the date it happened when known, else as the consumer told it;
+  "not known" counted apart). Injuries are incidents with an injury.
+
+A regulator's monthly figures come in four: in Canada and in every country (`CANADA`, `ALL`), in
+the month and cumulative up to its end (`PERIOD`, `CUMULATIVE`); `*_counts` return them by the
+name "<scope>_<metric>_<period|cumulative>", read with `period_and_cumulative` or `canada_and_all`.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+
+from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus, Shipment
+from recallcases.incidents.models import Incident, Timing
+from recallcases.notices.models import Purchaser
+from recallcases.notices.selectors import NOTICE_KINDS
+from recallcases.notifications.models import EmailState, OutboundEmail
+from recallcases.recalls.models import Country, Recall, Remedy
+from recallcases.reports.selectors.periods import ReportMonth
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A share, `part` of `whole`: the correction rate, the recall's effectiveness."""
+
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> float | None:
+        """The share in percent, or None when there is nothing to divide by."""
+        return 100 * self.part / self.whole if self.whole else None
+
+    def __str__(self) -> str:
+        return "" if self.percent is None else f"{self.percent:.2f}%"
+
+
+# --- Units in scope ------------------------------------------------------------------------------
+
+
+def units_in_scope_by_country(recall: Recall) -> dict[str, int]:
+    """Units in scope per country: Canada's as the recall records them, the United States the rest.
+
+    Countries where the recall was sold, in the order of `Country`; a country with no units
+    recorded for it is left out unless it is one of the recall's countries.
+    """
+    units = {
+        Country.US: max(recall.units_affected - recall.units_affected_canada, 0),
+        Country.CA: recall.units_affected_canada,
+    }
+    sold_in = set(recall.countries or [])
+    return {code: n for code, n in units.items() if code in sold_in or n}
+
+
+# --- Units remedied and disposals confirmed, per claim -------------------------------------------
+# Each is said once, as the rows that make a claim count (its events of a status, its shipments);
+# whether a claim counts and when it first did are both read from those rows, so the dashboard
+# (whether, now) and the monthly reports (when) cannot disagree.
+
+
+def _reached(status: str) -> QuerySet[ClaimEvent]:
+    """The outer query's claim's events to `status` (read through the claim_event_reached index)."""
+    return ClaimEvent.objects.filter(claim=OuterRef("pk"), to_status=status)
+
+
+def _remedy_shipped() -> tuple[QuerySet[ClaimEvent], QuerySet[Shipment]]:
+    """What makes a claim remedied: its "replacement shipped" events, and its shipments."""
+    return _reached(ClaimStatus.REPLACEMENT_SHIPPED), Shipment.objects.filter(claim=OuterRef("pk"))
+
+
+def _first(rows: QuerySet) -> Subquery:
+    return Subquery(
+        rows.order_by("created_at").values("created_at")[:1], output_field=DateTimeField()
+    )
+
+
+def remedied_at() -> Coalesce:
+    """When a claim's remedy first shipped: its first "replacement shipped" event, or else its
+    first shipment; NULL when neither exists (the claim is not remedied)."""
+    events, shipments = _remedy_shipped()
+    # `claim_ship` writes the event and then the shipment in one transaction, so the event, when
+    # there is one, is the earlier: the shipment is read only for a claim without the event.
+    return Coalesce(_first(events), _first(shipments), output_field=DateTimeField())
+
+
+def is_remedied() -> Q:
+    """Whether a claim's remedy has shipped: `remedied_at` is not NULL, asked as EXISTS (the
+    dashboard's grouped count, where the date is not needed)."""
+    events, shipments = _remedy_shipped()
+    return Q(Exists(events)) | Q(Exists(shipments))
+
+
+def disposal_confirmed_at() -> Subquery:
+    """When a claim's disposal was first confirmed; NULL when it never was."""
+    return _first(_reached(ClaimStatus.DISPOSAL_CONFIRMED))
+
+
+def is_disposal_confirmed() -> Q:
+    """Whether a claim's disposal was ever confirmed: `disposal_confirmed_at` is not NULL."""
+    return Q(Exists(_reached(ClaimStatus.DISPOSAL_CONFIRMED)))
+
+
+def claims_with_remedy_dates(recall: Recall) -> QuerySet[Claim]:
+    """The recall's claims, each with `remedied_at` and `disposal_confirmed_at` (or None)."""
+    return Claim.objects.filter(recall=recall).annotate(
+        remedied_at=remedied_at(), disposal_confirmed_at=disposal_confirmed_at()
+    )
+
+
+# --- Consumers notified --------------------------------------------------------------------------
+
+
+def sent_notices(recall: Recall) -> QuerySet[OutboundEmail]:
+    """Recall notices and reminders sent to the recall's known purchasers, each with the
+    purchaser's id and country (`purchaser_id`, `purchaser_country`)."""
+    # Through notices' NoticeEmail: the outbox knows no purchaser.
+    return OutboundEmail.objects.filter(
+        kind__in=NOTICE_KINDS, state=EmailState.SENT, notice__purchaser__recall=recall
+    ).annotate(
+        purchaser_id=F("notice__purchaser_id"), purchaser_country=F("notice__purchaser__country")
+    )
+
+
+# --- A month's figures, in Canada and everywhere -------------------------------------------------
+
+# Where a report counts: Canada (a claim's or a purchaser's country, an incident's reporter's),
+# and every country.
+CANADA, ALL = "canada", "all"
+PERIOD, CUMULATIVE = "period", "cumulative"
+
+
+def _dated_counts(
+    *, month: ReportMonth, scopes: dict[str, Q], metrics: dict[str, tuple[str, Q]], of: str = "pk"
+) -> dict[str, Count]:
+    """Count(…) expressions named "<scope>_<metric>_<period|cumulative>".
+
+    Each metric is (its date field, its condition): counted in the month, and up to the month's
+    end. `of` is what is counted, distinct.
+    """
+    counts = {}
+    for scope, in_scope in scopes.items():
+        for metric, (field, condition) in metrics.items():
+            until_end = Q(**{f"{field}__lt": month.end})
+            in_month = Q(**{f"{field}__gte": month.start}) & until_end
+            for span, dated in ((PERIOD, in_month), (CUMULATIVE, until_end)):
+                counts[f"{scope}_{metric}_{span}"] = Count(
+                    of, distinct=of != "pk", filter=in_scope & condition & dated
+                )
+    return counts
+
+
+def claim_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
+    """Claims filed, units remedied and disposals confirmed, in Canada and everywhere: one query."""
+    return claims_with_remedy_dates(recall).aggregate(
+        **_dated_counts(
+            month=month,
+            scopes={CANADA: Q(country=Country.CA), ALL: Q()},
+            metrics={
+                "filed": ("created_at", Q()),
+                "remedied": ("remedied_at", Q()),
+                "disposals": ("disposal_confirmed_at", Q()),
+            },
+        )
+    )
+
+
+def shipment_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
+    """Units (distinct claims) with a shipment of each remedy, in Canada and everywhere."""
+    return Shipment.objects.filter(claim__recall=recall).aggregate(
+        **_dated_counts(
+            month=month,
+            scopes={CANADA: Q(claim__country=Country.CA), ALL: Q()},
+            metrics={remedy.value: ("created_at", Q(remedy=remedy)) for remedy in Remedy},
+            of="claim_id",
+        )
+    )
+
+
+def purchaser_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
+    """Known purchasers on the list by the month's end, in Canada and everywhere: one query."""
+    on_list = Q(created_at__lt=month.end)
+    return Purchaser.objects.filter(recall=recall).aggregate(
+        canada=Count("pk", filter=on_list & Q(country=Country.CA)),
+        all=Count("pk", filter=on_list),
+    )
+
+
+def notice_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
+    """Distinct purchasers sent a notice or a reminder, in Canada and everywhere: one query."""
+    return sent_notices(recall).aggregate(
+        **_dated_counts(
+            month=month,
+            scopes={CANADA: Q(purchaser_country=Country.CA), ALL: Q()},
+            metrics={"notified": ("sent_at", Q())},
+            of="purchaser_id",
+        )
+    )
+
+
+def incident_counts(*, recall: Recall, month: ReportMonth, now: datetime) -> dict[str, int]:
+    """Incidents by what happened, by timing and by the state of Health Canada's clocks, in Canada
+    (the reporter's country) and everywhere, learned in the month and up to its end: one query.
+
+    A clock is on time (done by its deadline), late (done after it), open (not done, not yet due)
+    or overdue (not done, past due) at `now`; incidents without clocks are in none of them.
+    """
+    timings = {"before": Timing.BEFORE, "after": Timing.AFTER, "unknown": Timing.UNKNOWN}
+    metrics: dict[str, tuple[str, Q]] = {
+        "incidents": ("learned_at", Q()),
+        "injuries": ("learned_at", Q(injury=True)),
+        "fires": ("learned_at", Q(fire=True)),
+    }
+    for name, timing in timings.items():
+        metrics[f"incidents_{name}"] = ("learned_at", Q(timing=timing))
+        metrics[f"injuries_{name}"] = ("learned_at", Q(timing=timing, injury=True))
+    for clock, done, due in (
+        ("notice", "regulator_notified_at", "regulator_notice_due_at"),
+        ("report", "written_report_filed_at", "written_report_due_at"),
+    ):
+        has_clock = Q(**{f"{due}__isnull": False})
+        metrics[f"{clock}_on_time"] = (
+            "learned_at",
+            has_clock & Q(**{f"{done}__isnull": False, f"{done}__lte": F(due)}),
+        )
+        metrics[f"{clock}_late"] = (
+            "learned_at",
+            has_clock & Q(**{f"{done}__isnull": False, f"{done}__gt": F(due)}),
+        )
+        metrics[f"{clock}_open"] = (
+            "learned_at",
+            has_clock & Q(**{f"{done}__isnull": True, f"{due}__gte": now}),
+        )
+        metrics[f"{clock}_overdue"] = (
+            "learned_at",
+            has_clock & Q(**{f"{done}__isnull": True, f"{due}__lt": now}),
+        )
+    return Incident.objects.filter(recall=recall).aggregate(
+        **_dated_counts(
+            month=month, scopes={CANADA: Q(country=Country.CA), ALL: Q()}, metrics=metrics
+        )
+    )
+
+
+def period_and_cumulative(counts: dict[str, int], scope: str, metric: str) -> tuple[int, int]:
+    """A metric's (this period, cumulative) in `scope`, from one of the `*_counts` above."""
+    return counts[f"{scope}_{metric}_{PERIOD}"], counts[f"{scope}_{metric}_{CUMULATIVE}"]
+
+
+def canada_and_all(counts: dict[str, int], metric: str) -> tuple[int, int, int, int]:
+    """A metric's (Canada this period, Canada cumulative, all this period, all cumulative)."""
+    return (
+        *period_and_cumulative(counts, CANADA, metric),
+        *period_and_cumulative(counts, ALL, metric),
+    )
