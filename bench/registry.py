@@ -99,7 +99,7 @@ def registry_file_import(recall, registry: RegistryFile):
     from recallcases.recalls.services import registry_import_csv
 
     start = time.perf_counter()
-    with registry.path.open(newline="", encoding="utf-8-sig") as file:
+    with registry.path.open("rb") as file:
         report = registry_import_csv(recall=recall, file=file)
     seconds = time.perf_counter() - start
     assert report.entries_added == registry.rows, report

@@ -1,5 +1,6 @@
 """Reading claims."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from recallcases.audit.selectors import audit_entries_of_claim
 from recallcases.claims.lifecycle import Waits, waiting_for
 from recallcases.claims.models import Claim, ClaimEvent, ClaimPhoto
 from recallcases.claims.tokens import hash_access_token, normalise_reference
+from recallcases.core.csv_files import csv_lines
 from recallcases.recalls.serials import normalise_serial
 
 
@@ -52,6 +54,9 @@ class QueueFilters:
     older_than_days: int | None = None
     signal: str = ""
     search: str = ""
+    # Whether the search may match contact details (email, name): only for staff who may see them,
+    # or the search itself would tell a reviewer who filed a claim (ADR 0004).
+    search_contacts: bool = False
     order: str = "created_at"
 
 
@@ -65,17 +70,15 @@ QUEUE_ORDERS = {
 }
 
 
-def _search(claims, text: str):
+def _search(claims, text: str, *, contacts: bool):
     text = text.strip()
     if not text:
         return claims
     serial = normalise_serial(text).value
-    return claims.filter(
-        Q(reference=normalise_reference(text))
-        | Q(serial=serial)
-        | Q(email=text.lower())
-        | Q(name__icontains=text)
-    )
+    matches = Q(reference=normalise_reference(text)) | Q(serial=serial)
+    if contacts:
+        matches |= Q(email=text.lower()) | Q(name__icontains=text)
+    return claims.filter(matches)
 
 
 def claim_queue(*, filters: QueueFilters):
@@ -104,7 +107,7 @@ def _filtered(claims, filters: QueueFilters):
         )
     if filters.signal:
         claims = filter_by_signal(claims, filters.signal)
-    return _search(claims, filters.search)
+    return _search(claims, filters.search, contacts=filters.search_contacts)
 
 
 def status_counts(*, filters: QueueFilters) -> dict[str, int]:
@@ -220,3 +223,36 @@ def filter_by_signal(claims: QuerySet, name: str) -> QuerySet:
     if name not in SIGNALS:
         return claims
     return claims.filter(**{name: True})
+
+
+# --- The shipping list as a CSV file --------------------------------------------------------------
+
+# What the shipping partner receives, in this order: the header line, then one line per claim.
+SHIPPING_COLUMNS = (
+    ("reference", "reference"),
+    ("product_model", "product__model"),
+    ("name", "name"),
+    ("address_line1", "address_line1"),
+    ("address_line2", "address_line2"),
+    ("city", "city"),
+    ("region", "region"),
+    ("postal_code", "postal_code"),
+    ("country", "country"),
+    ("phone", "phone"),
+    ("email", "email"),
+    ("language", "language"),
+)
+EXPORT_CHUNK_SIZE = 2000
+
+
+def shipping_csv(*, claims: QuerySet[Claim]) -> Iterator[str]:
+    """The CSV lines of the shipping list for `claims`: a header, then one line per claim.
+
+    Reads only the exported columns (never the access token's hash), in chunks, so a list of
+    50,000 claims does not sit in memory; every cell is formula-safe.
+    """
+    rows = claims.values_list(*(column for _header, column in SHIPPING_COLUMNS))
+    return csv_lines(
+        header=[header for header, _column in SHIPPING_COLUMNS],
+        rows=rows.iterator(chunk_size=EXPORT_CHUNK_SIZE),
+    )

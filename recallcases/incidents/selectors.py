@@ -1,6 +1,5 @@
 """Reading incidents: the staff list and its CSV export, one incident, its alert email."""
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -8,8 +7,8 @@ from datetime import UTC
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from recallcases.claims.fulfilment_csv import csv_cell
 from recallcases.claims.tokens import normalise_reference
+from recallcases.core.csv_files import csv_lines
 from recallcases.incidents.models import Incident, IncidentKind
 from recallcases.incidents.services import alert_dedupe_key
 from recallcases.notifications.models import OutboundEmail
@@ -100,17 +99,13 @@ def _iso(moment) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else ""
 
 
-class _Line:
-    """A file-like object that hands back what csv.writer writes, one line at a time."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
 def incident_csv(*, incidents: QuerySet[Incident], with_contact: bool) -> Iterator[str]:
     """The CSV lines of `incidents`: a header, then one line each, every cell formula-safe."""
     columns = EXPORT_COLUMNS + (EXPORT_CONTACT_COLUMNS if with_contact else ())
-    writer = csv.writer(_Line())
-    yield writer.writerow([header for header, _read in columns])
-    for incident in incidents.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        yield writer.writerow([csv_cell(read(incident)) for _header, read in columns])
+    return csv_lines(
+        header=[header for header, _read in columns],
+        rows=(
+            [read(incident) for _header, read in columns]
+            for incident in incidents.iterator(chunk_size=EXPORT_CHUNK_SIZE)
+        ),
+    )

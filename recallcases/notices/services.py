@@ -1,13 +1,12 @@
 """Direct notice: importing known purchasers, writing their notices and reminders into the outbox
 at the configured rate, and recording unsubscriptions and bounces."""
 
-import csv
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import TextIO
+from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from django.utils import timezone
 from recallcases.audit.models import AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.claims.models import Language
+from recallcases.core.csv_files import CsvColumn, CsvReader, LineList
 from recallcases.notices.models import NoticeEmail, Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS, notices_due_soon, purchaser_claimed
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
@@ -28,7 +28,15 @@ from recallcases.recalls.serials import normalise_serial
 
 logger = logging.getLogger(__name__)
 
-PURCHASER_CSV_COLUMNS = ("name", "email", "order_number", "model", "serial", "country", "language")
+PURCHASER_CSV_COLUMNS = (
+    CsvColumn("name"),
+    CsvColumn("email", required=True),
+    CsvColumn("order_number"),
+    CsvColumn("model"),
+    CsvColumn("serial"),
+    CsvColumn("country", required=True),
+    CsvColumn("language"),
+)
 # Rows read, checked and written together; the whole import is still one transaction.
 IMPORT_CHUNK = 1000
 # Notices written per transaction when sending: a large list is written a chunk at a time.
@@ -61,17 +69,18 @@ LANGUAGES = {
 
 
 class PurchaserRowError(ValueError):
-    """A purchaser row (or file) that cannot be imported; the message says why."""
+    """A purchaser row that cannot be imported; the message says why."""
 
 
 @dataclass
 class PurchaserImportReport:
     rows: int = 0
     added: int = 0
-    # (line number, email and order) of rows already on the list, or earlier in the file.
-    duplicates: list[tuple[int, str]] = field(default_factory=list)
-    # (line number, why it was refused)
-    invalid: list[tuple[int, str]] = field(default_factory=list)
+    # (line number, email and order) of rows already on the list, or earlier in the file: the
+    # first REPORT_LIST_LIMIT listed, all counted (`.total`).
+    duplicates: LineList = field(default_factory=LineList)
+    # (line number, why it was refused), likewise.
+    invalid: LineList = field(default_factory=LineList)
 
 
 def _product_for(products: list[Product], model: str) -> Product | None:
@@ -131,21 +140,43 @@ def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-@transaction.atomic
 def purchasers_import(
     *, recall: Recall, rows: Iterable[dict], actor=None, file_name: str = ""
 ) -> PurchaserImportReport:
     """Add known purchasers to `recall`'s list: all the good rows, or nothing on failure.
 
-    Rows are dicts with the keys of PURCHASER_CSV_COLUMNS; they are read as they come, a chunk at
-    a time. A purchaser is one email and order number per recall: rows already on the list (or
-    earlier in the file) are reported as duplicates, invalid rows with their reason, by line
-    number (the header is line 1). Importing the same list twice adds nobody.
+    Rows are dicts with the names of PURCHASER_CSV_COLUMNS as keys; they are read as they come,
+    a chunk at a time. A purchaser is one email and order number per recall: rows already on the
+    list (or earlier in the file) are reported as duplicates, invalid rows with their reason, by
+    line number (the rows being lines 2, 3, ...). Importing the same list twice adds nobody.
     """
+    return _purchasers_import(
+        recall=recall, rows=enumerate(rows, start=2), actor=actor, file_name=file_name
+    )
+
+
+def purchasers_import_csv(
+    *, recall: Recall, file: IO, actor=None, file_name: str = ""
+) -> PurchaserImportReport:
+    """Import a purchaser list CSV (columns of PURCHASER_CSV_COLUMNS; email and country needed).
+
+    The file (binary, or text already decoded) is read row by row by the shared reader; a file
+    it refuses raises CsvRefused and nothing is imported. Rows keep the file's line numbers.
+    """
+    reader = CsvReader(file, columns=PURCHASER_CSV_COLUMNS)
+    names = [column.name for column in PURCHASER_CSV_COLUMNS]
+    rows = ((line, dict(zip(names, values, strict=True))) for line, values in reader)
+    return _purchasers_import(recall=recall, rows=rows, actor=actor, file_name=file_name)
+
+
+@transaction.atomic
+def _purchasers_import(
+    *, recall: Recall, rows: Iterable[tuple[int, dict]], actor=None, file_name: str = ""
+) -> PurchaserImportReport:
     report = PurchaserImportReport()
     products = list(recall.products.all())
     seen: set[tuple[str, str]] = set()
-    for chunk in _chunks(enumerate(rows, start=2), IMPORT_CHUNK):
+    for chunk in _chunks(rows, IMPORT_CHUNK):
         parsed: list[tuple[int, Purchaser]] = []
         for line, row in chunk:
             report.rows += 1
@@ -178,36 +209,11 @@ def purchasers_import(
         after={
             "rows": report.rows,
             "added": report.added,
-            "duplicates": len(report.duplicates),
-            "invalid": len(report.invalid),
+            "duplicates": report.duplicates.total,
+            "invalid": report.invalid.total,
         },
     )
     return report
-
-
-def _read_csv(file: TextIO) -> tuple[set[str], Iterator[dict]]:
-    """The header's column names, and the rows read one at a time, keys and values trimmed."""
-    reader = csv.DictReader(file)
-    header = {(name or "").strip().lower() for name in reader.fieldnames or ()}
-    rows = (
-        {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
-        for row in reader
-    )
-    return header, rows
-
-
-def purchasers_import_csv(
-    *, recall: Recall, file: TextIO, actor=None, file_name: str = ""
-) -> PurchaserImportReport:
-    """Import a purchaser list CSV (columns of PURCHASER_CSV_COLUMNS; email and country needed)."""
-    header, rows = _read_csv(file)
-    missing = {"email", "country"} - header
-    if missing:
-        raise PurchaserRowError(
-            f"the CSV header must name the columns {', '.join(PURCHASER_CSV_COLUMNS)}; "
-            f"missing: {', '.join(sorted(missing))}"
-        )
-    return purchasers_import(recall=recall, rows=rows, actor=actor, file_name=file_name)
 
 
 # --- Sending --------------------------------------------------------------------------------------
@@ -426,16 +432,23 @@ class BounceImportReport:
     # Purchasers newly marked bounced (an address on several orders or recalls counts each).
     marked: int = 0
     # (line number, address) of bounces that are not hard bounces (soft, transient): left alone.
-    soft: list[tuple[int, str]] = field(default_factory=list)
+    # Each list keeps the first REPORT_LIST_LIMIT and counts all (`.total`).
+    soft: LineList = field(default_factory=LineList)
     # (line number, address) of addresses that are not on the purchaser list.
-    unknown: list[tuple[int, str]] = field(default_factory=list)
-    invalid: list[tuple[int, str]] = field(default_factory=list)
+    unknown: LineList = field(default_factory=LineList)
+    invalid: LineList = field(default_factory=LineList)
 
 
 # The names email providers give the columns of a bounce export.
 BOUNCE_ADDRESS_COLUMNS = ("email", "email address", "email_address", "address", "recipient")
 BOUNCE_TYPE_COLUMNS = ("type", "bounce_type", "bouncetype", "bounce type")
 BOUNCE_REASON_COLUMNS = ("reason", "bounce_reason", "description", "diagnostic", "details")
+# As the shared reader takes them: each under its first name, found by any of its names.
+BOUNCE_CSV_COLUMNS = (
+    CsvColumn("email", required=True, aliases=BOUNCE_ADDRESS_COLUMNS[1:]),
+    CsvColumn("type", aliases=BOUNCE_TYPE_COLUMNS[1:]),
+    CsvColumn("reason", aliases=BOUNCE_REASON_COLUMNS[1:]),
+)
 SOFT_BOUNCE_WORDS = ("soft", "transient", "temporary")
 
 
@@ -443,7 +456,6 @@ def _first(row: dict, names: tuple[str, ...]) -> str:
     return next((row[name] for name in names if row.get(name)), "")
 
 
-@transaction.atomic
 def purchasers_bounced(
     *,
     rows: Iterable[dict],
@@ -458,10 +470,42 @@ def purchasers_bounced(
     optionally the bounce type (soft and transient bounces are reported and left alone) and the
     reason. With `recall`, only that recall's purchasers are marked.
     """
+    return _purchasers_bounced(
+        rows=enumerate(rows, start=2), recall=recall, now=now, actor=actor, file_name=file_name
+    )
+
+
+def purchasers_bounced_csv(
+    *,
+    file: IO,
+    recall: Recall | None = None,
+    now: datetime | None = None,
+    actor=None,
+    file_name: str = "",
+) -> BounceImportReport:
+    """Record the hard bounces of an email provider's CSV export (see purchasers_bounced).
+
+    Read row by row by the shared reader; a file it refuses raises CsvRefused, nothing recorded.
+    """
+    reader = CsvReader(file, columns=BOUNCE_CSV_COLUMNS)
+    names = [column.name for column in BOUNCE_CSV_COLUMNS]
+    rows = ((line, dict(zip(names, values, strict=True))) for line, values in reader)
+    return _purchasers_bounced(rows=rows, recall=recall, now=now, actor=actor, file_name=file_name)
+
+
+@transaction.atomic
+def _purchasers_bounced(
+    *,
+    rows: Iterable[tuple[int, dict]],
+    recall: Recall | None,
+    now: datetime | None,
+    actor=None,
+    file_name: str = "",
+) -> BounceImportReport:
     now = now or timezone.now()
     report = BounceImportReport()
     purchasers = Purchaser.objects.all() if recall is None else recall.purchasers.all()
-    for chunk in _chunks(enumerate(rows, start=2), IMPORT_CHUNK):
+    for chunk in _chunks(rows, IMPORT_CHUNK):
         hard: dict[str, tuple[int, str]] = {}
         for line, row in chunk:
             report.rows += 1
@@ -495,27 +539,9 @@ def purchasers_bounced(
         after={
             "rows": report.rows,
             "marked": report.marked,
-            "soft": len(report.soft),
-            "unknown": len(report.unknown),
-            "invalid": len(report.invalid),
+            "soft": report.soft.total,
+            "unknown": report.unknown.total,
+            "invalid": report.invalid.total,
         },
     )
     return report
-
-
-def purchasers_bounced_csv(
-    *,
-    file: TextIO,
-    recall: Recall | None = None,
-    now: datetime | None = None,
-    actor=None,
-    file_name: str = "",
-) -> BounceImportReport:
-    """Record the hard bounces of an email provider's CSV export (see purchasers_bounced)."""
-    header, rows = _read_csv(file)
-    if not header & set(BOUNCE_ADDRESS_COLUMNS):
-        raise PurchaserRowError(
-            f"the CSV header must name the address column, as one of "
-            f"{', '.join(BOUNCE_ADDRESS_COLUMNS)}"
-        )
-    return purchasers_bounced(rows=rows, recall=recall, now=now, actor=actor, file_name=file_name)

@@ -1,25 +1,30 @@
 """Changing recalls and their serial registries."""
 
-import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple, TextIO
+from typing import IO, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from recallcases.audit.models import AuditAction
 from recallcases.audit.services import audit_record
+from recallcases.core import csv_files
+from recallcases.core.csv_files import CsvColumn, CsvReader, LineList
 from recallcases.recalls.models import Product, Recall, RegistryEntry
 from recallcases.recalls.serials import normalise_serial, split_serial
 
-REGISTRY_CSV_COLUMNS = ("model", "first_serial", "last_serial")
+REGISTRY_CSV_COLUMNS = (
+    CsvColumn("model", required=True),
+    CsvColumn("first_serial", required=True),
+    CsvColumn("last_serial"),
+)
 # A range larger than this is almost certainly a typo in one of its ends.
 MAX_RANGE_SIZE = 10_000_000
 # A report lists this many duplicates and as many invalid rows (the first by line), and counts
 # them all: a file of a million bad rows must not fill the memory or the page.
-REPORT_LIST_LIMIT = 1000
+REPORT_LIST_LIMIT = csv_files.REPORT_LIST_LIMIT
 # The longest prefix a registry entry holds, and the largest number its digits may make.
 PREFIX_MAX_LENGTH = RegistryEntry._meta.get_field("prefix").max_length
 NUMBER_MAX = 2**63 - 1
@@ -139,11 +144,19 @@ class RegistryImportReport:
     # (line number, what was on it) for rows overlapping the registry or an earlier row: the
     # first REPORT_LIST_LIMIT by line.
     duplicates: list[tuple[int, str]] = field(default_factory=list)
-    # (line number, why it was refused): the first REPORT_LIST_LIMIT by line.
-    invalid: list[tuple[int, str]] = field(default_factory=list)
-    # All of them, listed or not.
+    # (line number, why it was refused): the first REPORT_LIST_LIMIT by line, all counted.
+    invalid: LineList = field(default_factory=lambda: LineList(limit=REPORT_LIST_LIMIT))
+    # All the duplicates, listed or not.
     duplicate_count: int = 0
-    invalid_count: int = 0
+
+    @property
+    def invalid_count(self) -> int:
+        return self.invalid.total
+
+    @property
+    def duplicates_more(self) -> int:
+        """How many duplicates are counted but not listed."""
+        return self.duplicate_count - len(self.duplicates)
 
     @property
     def lists_are_cut(self) -> bool:
@@ -222,9 +235,9 @@ def _parse_row(by_model: dict[str, Product], model: str, first: str, last: str) 
     return _Range(product.pk, start.prefix, start.digits, start.number, end.number)
 
 
-# A row as an import reads it: (line number, model, first serial, last serial or "").
-_Row = tuple[int, str, str, str]
-_NOT_UTF8 = "the file is not UTF-8 text: save it as “CSV UTF-8” and import it again"
+# A row as an import reads it: (line number, [model, first serial, last serial or ""]), as the
+# shared CSV reader gives it.
+_Row = tuple[int, Sequence[str]]
 
 
 def registry_import(
@@ -240,9 +253,7 @@ def registry_import(
     numbered = (
         (
             line,
-            row.get("model") or "",
-            row.get("first_serial") or "",
-            row.get("last_serial") or "",
+            (row.get("model") or "", row.get("first_serial") or "", row.get("last_serial") or ""),
         )
         for line, row in enumerate(rows, start=2)
     )
@@ -252,59 +263,18 @@ def registry_import(
 
 
 def registry_import_csv(
-    *, recall: Recall, file: TextIO, is_demo: bool = False, actor=None, file_name: str = ""
+    *, recall: Recall, file: IO, is_demo: bool = False, actor=None, file_name: str = ""
 ) -> RegistryImportReport:
     """Import a registry CSV whose header names the columns of REGISTRY_CSV_COLUMNS.
 
-    The file is read row by row, never whole. A file that is not text (a NUL character, or
-    bytes that are not UTF-8) raises RegistryRowError and nothing is imported.
+    The file (binary, or text already decoded) is read row by row by the shared reader, never
+    whole. A file it refuses (not text, a NUL, a missing column) raises CsvRefused, and nothing
+    is imported, even if the problem is found after a million good rows.
     """
+    reader = CsvReader(file, columns=REGISTRY_CSV_COLUMNS)
     return _registry_rows_import(
-        recall=recall, rows=_csv_rows(file), is_demo=is_demo, actor=actor, file_name=file_name
+        recall=recall, rows=reader, is_demo=is_demo, actor=actor, file_name=file_name
     )
-
-
-def _csv_rows(file: TextIO) -> Iterator[_Row]:
-    """The file's rows after its header, checked now (before any row is read)."""
-    reader = csv.reader(file)
-    try:
-        header = next(reader, None) or []
-    except UnicodeDecodeError:
-        raise RegistryRowError(_NOT_UTF8) from None
-    # A byte order mark left by a reader that did not take it off is no part of the first name.
-    names = [cell.replace("\ufeff", "").strip().lower() for cell in header]
-    missing = {"model", "first_serial"} - set(names)
-    if missing:
-        raise RegistryRowError(
-            f"the CSV header must name the columns {', '.join(REGISTRY_CSV_COLUMNS)}; "
-            f"missing: {', '.join(sorted(missing))}"
-        )
-    return _csv_body(reader, names)
-
-
-def _csv_body(reader, names: list[str]) -> Iterator[_Row]:
-    """The rows as (line, model, first serial, last serial); a file that is not text raises."""
-    model_at, first_at = names.index("model"), names.index("first_serial")
-    last_at = names.index("last_serial") if "last_serial" in names else None
-    width = max(model_at, first_at, last_at or 0) + 1
-    try:
-        for row in reader:
-            if not row:  # a blank line, skipped as csv.DictReader does
-                continue
-            if "\0" in "".join(row):
-                raise RegistryRowError(
-                    f"line {reader.line_num} holds a NUL character: the file is not CSV text"
-                )
-            if len(row) < width:
-                row += [""] * (width - len(row))
-            yield (
-                reader.line_num,
-                row[model_at].strip(),
-                row[first_at].strip(),
-                row[last_at].strip() if last_at is not None else "",
-            )
-    except UnicodeDecodeError:
-        raise RegistryRowError(f"after line {reader.line_num}, {_NOT_UTF8}") from None
 
 
 @transaction.atomic
@@ -327,14 +297,12 @@ def _registry_rows_import(
         for statement in (*_STAGING_DROP, *_STAGING_CREATE):
             cursor.execute(statement)
         with _rows_writer(cursor, copy=_ROWS_COPY, insert=_ROWS_INSERT) as write:
-            for line, model, first, last in rows:
+            for line, (model, first, last) in rows:
                 report.rows += 1
                 try:
                     parsed = _parse_row(by_model, model, first, last)
                 except RegistryRowError as error:
-                    report.invalid_count += 1
-                    if len(report.invalid) < REPORT_LIST_LIMIT:
-                        report.invalid.append((line, str(error)))
+                    report.invalid.append((line, str(error)))
                     continue
                 write((line, *parsed))
                 staged += 1

@@ -3,7 +3,7 @@
 import csv
 from collections.abc import Iterator
 
-from recallcases.claims.fulfilment_csv import csv_cell
+from recallcases.core.csv_files import csv_cell
 from recallcases.reports.selectors.regulator_report import RegulatorReport
 
 

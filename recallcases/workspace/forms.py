@@ -1,11 +1,13 @@
 """Staff forms: the queue's filters and the fields of each action."""
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.models import ClaimStatus
 from recallcases.claims.selectors import QUEUE_ORDERS, SIGNALS, QueueFilters
 from recallcases.claims.services import TRACKING_URLS
+from recallcases.core.csv_files import CsvFileField, CsvRefused
 from recallcases.recalls.models import Country, Product, Recall, Remedy
 
 
@@ -84,3 +86,53 @@ class ShipmentForm(forms.Form):
             self.fields["remedy"].choices = [
                 (value, label) for value, label in Remedy.choices if value in recall.remedies
             ]
+
+
+# --- CSV imports ----------------------------------------------------------------------------------
+
+# How the tracking import treats a file with refused rows.
+ALL_OR_NOTHING = "all_or_nothing"
+GOOD_ROWS = "good_rows"
+
+
+class CsvUploadForm(forms.Form):
+    """A CSV file for one of the staff import pages, at most `max_bytes` (each page its own).
+
+    The page reads the file with the shared reader (recallcases.core.csv_files) through its
+    service, and hands back a refused file with `refuse`.
+    """
+
+    def __init__(self, *args, max_bytes: int, help_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        limits = gettext("Text in UTF-8, UTF-16 or Latin-1, at most %(max)d MB.") % {
+            "max": max_bytes // (1024 * 1024)
+        }
+        self.fields["file"] = CsvFileField(max_bytes=max_bytes, help_text=f"{help_text} {limits}")
+        # The file first, whatever the subclass declares.
+        self.order_fields(["file"])
+
+    def refuse(self, refused: CsvRefused) -> None:
+        """Show why the file was refused as a whole: nothing of it was imported."""
+        self.add_error("file", gettext("Nothing imported: %(reason)s") % {"reason": refused})
+
+
+class TrackingImportForm(CsvUploadForm):
+    bad_rows = forms.ChoiceField(
+        label=_("If some rows are refused"),
+        choices=[
+            (ALL_OR_NOTHING, _("Apply nothing, so I can fix the file and send it again")),
+            (GOOD_ROWS, _("Apply the good rows and list the refused ones")),
+        ],
+        initial=ALL_OR_NOTHING,
+        widget=forms.RadioSelect,
+    )
+
+
+class RegistryImportForm(CsvUploadForm):
+    recall = forms.ModelChoiceField(
+        label=_("Recall"), queryset=Recall.objects.all(), empty_label=None
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(["recall", "file"])

@@ -12,9 +12,9 @@ from django.utils import timezone
 import recallcases.audit
 from recallcases.audit.models import AppendOnlyError, AuditAction, AuditEntry
 from recallcases.audit.services import audit_record
-from recallcases.claims.fulfilment_csv import tracking_import
 from recallcases.claims.models import ClaimStatus
 from recallcases.claims.services import claim_consumer_upload, claim_ship
+from recallcases.claims.services.tracking import tracking_import
 from recallcases.claims.transitions import Actor
 from recallcases.core.photo_pipeline import process_photo
 from recallcases.notices.models import Purchaser

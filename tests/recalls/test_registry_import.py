@@ -71,7 +71,7 @@ def test_registry_import_twice_adds_nothing_the_second_time(recall, run_import):
 
 def test_registry_import_wrong_header_imports_nothing(recall, run_import):
     before = RegistryEntry.objects.count()
-    with pytest.raises(CommandError, match=r"Nothing imported: .*missing: first_serial"):
+    with pytest.raises(CommandError, match=r"Nothing imported: .*Missing: first_serial"):
         run_import(recall, "model,serial\nA3102,ACCJRU1D16400841\n")
     assert RegistryEntry.objects.count() == before
 

@@ -12,10 +12,11 @@ import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 
+from recallcases.core.csv_files import CsvRefused
 from recallcases.recalls import services
 from recallcases.recalls.models import RegistryEntry
 from recallcases.recalls.selectors import serial_lookup
-from recallcases.recalls.services import RegistryRowError, registry_import, registry_import_csv
+from recallcases.recalls.services import registry_import, registry_import_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +185,7 @@ def test_registry_import_of_dicts_streams_a_generator(recall):
     ("broken_row", "why"),
     [
         (b"A3102,A3102BNX2000\x000001,\n", "line 5002 holds a NUL character"),
-        (b"A3102,A3102BNX20\xff000001,\n", "the file is not UTF-8 text"),
+        (b"A3102,A3102BNX20\xff000001,\n", "The file is not UTF-8 text"),
     ],
 )
 def test_registry_import_of_a_file_broken_midway_imports_nothing(recall, broken_row, why):
@@ -194,7 +195,7 @@ def test_registry_import_of_a_file_broken_midway_imports_nothing(recall, broken_
         (HEADER + singles(5000)).encode() + broken_row + singles(100, start=30_000_000).encode()
     )
     # when / then: the import fails, and none of the rows read before the broken one is left
-    with pytest.raises(RegistryRowError, match=why):
+    with pytest.raises(CsvRefused, match=why):
         import_bytes(recall, content)
     assert RegistryEntry.objects.count() == before
     assert not serial_lookup(recall=recall, raw_serial="A3102BNX10000000").is_recalled

@@ -219,6 +219,24 @@ def test_queue_filters_and_searches(client, recall, speaker, manager, as_user):
     assert wanted.reference in by_country and other.reference not in by_country
 
 
+def test_reviewer_searching_the_queue_by_email_or_name_finds_nothing(
+    client, recall, speaker, reviewer, manager, as_user
+):
+    # given: a claim whose owner a reviewer may not know (ADR 0004: no contact details)
+    claim = ClaimFactory(product=speaker, name="Jordan Quist", email="jordan.quist@example.com")
+    # when: a reviewer searches by the consumer's email or name, as an oracle would
+    as_user(reviewer)
+    by_email = client.get("/workspace/?q=jordan.quist@example.com").content.decode()
+    by_name = client.get("/workspace/?q=Quist").content.decode()
+    by_reference = client.get(f"/workspace/?q={claim.reference}").content.decode()
+    # then: only reference and serial match for them; a manager finds it by email
+    assert claim.reference not in by_email
+    assert claim.reference not in by_name
+    assert claim.reference in by_reference
+    as_user(manager)
+    assert claim.reference in client.get("/workspace/?q=jordan.quist@example.com").content.decode()
+
+
 def test_queue_runs_the_same_queries_for_100_and_10000_claims(client, speaker, manager, as_user):
     as_user(manager)
 

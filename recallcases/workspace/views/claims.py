@@ -4,7 +4,7 @@ Every view is guarded by `staff_view` with the permission it needs; each action 
 `claim_transition`, which checks the actor's right again, so a forged POST changes nothing.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -67,7 +67,9 @@ def _actions(claim: Claim, user) -> tuple[list[Action], bool]:
 @staff_view("claims.view_claim")
 def queue(request):
     form = QueueFilterForm(request.GET or None)
-    filters = form.filters()
+    filters = replace(
+        form.filters(), search_contacts=request.user.has_perm("claims.view_shipping_details")
+    )
     page = Paginator(claim_queue(filters=filters), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )

@@ -1,31 +1,29 @@
 """Fulfilment pages: approved claims to ship, recording shipments one by one or by CSV file."""
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from recallcases.claims.fulfilment_csv import (
-    IMPORT_MAX_BYTES,
-    TrackingFileRefused,
-    shipping_csv,
-    tracking_import,
-)
 from recallcases.claims.lifecycle import Waits, waiting_for
 from recallcases.claims.models import Claim
+from recallcases.claims.selectors import shipping_csv
 from recallcases.claims.services import claim_ship
+from recallcases.claims.services.tracking import IMPORT_MAX_BYTES, tracking_import
 from recallcases.claims.transitions import Actor, TransitionRefused
-from recallcases.workspace.forms import ShipmentForm
+from recallcases.core.csv_files import CsvRefused
+from recallcases.workspace.forms import GOOD_ROWS, ShipmentForm, TrackingImportForm
 from recallcases.workspace.permissions import staff_view
 
-# How an import treats a file with refused rows.
-ALL_OR_NOTHING = "all_or_nothing"
-GOOD_ROWS = "good_rows"
+# gettext_lazy by its name: makemessages does not find the strings of an alias (_lazy).
+IMPORT_HELP = gettext_lazy(
+    "Columns: reference, carrier, tracking_number and optionally remedy (replacement "
+    "when empty), with a header line; at most 5,000 rows."
+)
 
 
 def claims_to_ship():
@@ -73,35 +71,6 @@ def claim_ship_view(request, reference):
     return redirect("workspace:claim", reference=claim.reference)
 
 
-class TrackingImportForm(forms.Form):
-    file = forms.FileField(
-        label=_lazy("CSV file"),
-        help_text=_lazy(
-            "Columns: reference, carrier, tracking_number and optionally remedy (replacement "
-            "when empty), with a header line. UTF-8, at most 5,000 rows and 2 MB."
-        ),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-    )
-    bad_rows = forms.ChoiceField(
-        label=_lazy("If some rows are refused"),
-        choices=[
-            (ALL_OR_NOTHING, _lazy("Apply nothing, so I can fix the file and send it again")),
-            (GOOD_ROWS, _lazy("Apply the good rows and list the refused ones")),
-        ],
-        initial=ALL_OR_NOTHING,
-        widget=forms.RadioSelect,
-    )
-
-    def clean_file(self):
-        file = self.cleaned_data["file"]
-        if file.size > IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(max)d MB. Split it and upload each part.")
-                % {"max": IMPORT_MAX_BYTES // (1024 * 1024)}
-            )
-        return file
-
-
 @staff_view("claims.view_claim", "claims.view_shipping_details")
 @require_safe
 def shipping_export(request):
@@ -122,7 +91,9 @@ def tracking_import_view(request):
     """Upload the partner's carriers and tracking numbers; shows what each row did."""
     report = None
     if request.method == "POST":
-        form = TrackingImportForm(request.POST, request.FILES)
+        form = TrackingImportForm(
+            request.POST, request.FILES, max_bytes=IMPORT_MAX_BYTES, help_text=IMPORT_HELP
+        )
         if form.is_valid():
             try:
                 report = tracking_import(
@@ -130,8 +101,8 @@ def tracking_import_view(request):
                     actor=Actor.staff(request.user),
                     apply_good_rows=form.cleaned_data["bad_rows"] == GOOD_ROWS,
                 )
-            except TrackingFileRefused as refused:
-                form.add_error("file", refused.message)
+            except CsvRefused as refused:
+                form.refuse(refused)
     else:
-        form = TrackingImportForm()
+        form = TrackingImportForm(max_bytes=IMPORT_MAX_BYTES, help_text=IMPORT_HELP)
     return render(request, "workspace/fulfilment_import.html", {"form": form, "report": report})

@@ -1,8 +1,6 @@
 """Direct notice pages: a recall's known purchasers, sending them the notice, importing the list
 and the email provider's bounces."""
 
-import io
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,6 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recallcases.claims.models import Language
+from recallcases.core.csv_files import CsvRefused
 from recallcases.notices.selectors import (
     PurchaserFilters,
     notice_counts,
@@ -20,13 +19,13 @@ from recallcases.notices.selectors import (
     recalls_with_purchasers,
 )
 from recallcases.notices.services import (
-    PurchaserRowError,
     notices_send,
     purchasers_bounced_csv,
     purchasers_import_csv,
 )
 from recallcases.notifications.models import EmailKind
 from recallcases.recalls.models import Country, Recall
+from recallcases.workspace.forms import CsvUploadForm
 from recallcases.workspace.permissions import staff_view
 
 PAGE_SIZE = 100
@@ -75,29 +74,6 @@ class PurchaserFilterForm(forms.Form):
             language=data.get("language") or "",
             search=data.get("q") or "",
         )
-
-
-class CsvUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_lazy("CSV file"), widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"})
-    )
-
-    def __init__(self, *args, help_text="", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = help_text
-
-    def clean_file(self):
-        file = self.cleaned_data["file"]
-        if file.size > UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than %(max)d MB. Split it and upload each part.")
-                % {"max": UPLOAD_MAX_BYTES // (1024 * 1024)}
-            )
-        return file
-
-    def text(self):
-        """The uploaded file as text, read as it is consumed (UTF-8, with or without a BOM)."""
-        return io.TextIOWrapper(self.cleaned_data["file"].file, encoding="utf-8-sig", newline="")
 
 
 def _recall(slug: str) -> Recall:
@@ -162,26 +138,26 @@ def purchasers_import_view(request, slug):
     recall = _recall(slug)
     help_text = _(
         "Columns: name, email, order_number, model, serial, country (US or CA) and language "
-        "(en or fr-ca), with a header line; email and country are needed. UTF-8. Rows already on "
-        "the list are skipped."
+        "(en or fr-ca), with a header line; email and country are needed. Rows already on the "
+        "list are skipped."
     )
     report = None
     if request.method == "POST":
-        form = CsvUploadForm(request.POST, request.FILES, help_text=help_text)
+        form = CsvUploadForm(
+            request.POST, request.FILES, max_bytes=UPLOAD_MAX_BYTES, help_text=help_text
+        )
         if form.is_valid():
             try:
                 report = purchasers_import_csv(
                     recall=recall,
-                    file=form.text(),
+                    file=form.cleaned_data["file"],
                     actor=request.user,
                     file_name=form.cleaned_data["file"].name,
                 )
-            except PurchaserRowError as error:
-                form.add_error("file", str(error))
-            except UnicodeDecodeError:
-                form.add_error("file", _("The file is not UTF-8 text. Save it as CSV UTF-8."))
+            except CsvRefused as refused:
+                form.refuse(refused)
     else:
-        form = CsvUploadForm(help_text=help_text)
+        form = CsvUploadForm(max_bytes=UPLOAD_MAX_BYTES, help_text=help_text)
     return render(
         request,
         "workspace/notices_import.html",
@@ -199,21 +175,21 @@ def bounces_import_view(request, slug):
     )
     report = None
     if request.method == "POST":
-        form = CsvUploadForm(request.POST, request.FILES, help_text=help_text)
+        form = CsvUploadForm(
+            request.POST, request.FILES, max_bytes=UPLOAD_MAX_BYTES, help_text=help_text
+        )
         if form.is_valid():
             try:
                 report = purchasers_bounced_csv(
-                    file=form.text(),
+                    file=form.cleaned_data["file"],
                     recall=recall,
                     actor=request.user,
                     file_name=form.cleaned_data["file"].name,
                 )
-            except PurchaserRowError as error:
-                form.add_error("file", str(error))
-            except UnicodeDecodeError:
-                form.add_error("file", _("The file is not UTF-8 text. Save it as CSV UTF-8."))
+            except CsvRefused as refused:
+                form.refuse(refused)
     else:
-        form = CsvUploadForm(help_text=help_text)
+        form = CsvUploadForm(max_bytes=UPLOAD_MAX_BYTES, help_text=help_text)
     return render(
         request,
         "workspace/notices_bounces.html",

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from recallcases.notices.services import PurchaserRowError, purchasers_import_csv
+from recallcases.core.csv_files import CsvRefused
+from recallcases.notices.services import purchasers_import_csv
 from recallcases.recalls.models import Recall
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("recall", help="The recall's slug.")
-        parser.add_argument("csv_file", help="Path of the CSV file (UTF-8).")
+        parser.add_argument("csv_file", help="Path of the CSV file (UTF-8, UTF-16 or Latin-1).")
 
     def handle(self, *args, recall, csv_file, **options):
         try:
@@ -21,15 +22,19 @@ class Command(BaseCommand):
         except Recall.DoesNotExist:
             raise CommandError(f"No recall with the slug {recall!r}.") from None
         try:
-            with open(csv_file, newline="", encoding="utf-8-sig") as file:
+            with open(csv_file, "rb") as file:
                 report = purchasers_import_csv(recall=target, file=file, file_name=csv_file)
-        except (OSError, UnicodeDecodeError, PurchaserRowError) as error:
+        except (OSError, CsvRefused) as error:
             raise CommandError(f"Nothing imported: {error}") from None
         for line, reason in report.invalid:
             self.stderr.write(f"line {line}: invalid: {reason}")
+        if report.invalid.more:
+            self.stderr.write(f"... {report.invalid.more} more invalid rows not listed.")
         for line, text in report.duplicates:
             self.stderr.write(f"line {line}: already on the list: {text}")
+        if report.duplicates.more:
+            self.stderr.write(f"... {report.duplicates.more} more duplicates not listed.")
         self.stdout.write(
             f"{report.rows} rows read: {report.added} purchasers added, "
-            f"{len(report.duplicates)} duplicates, {len(report.invalid)} invalid."
+            f"{report.duplicates.total} duplicates, {report.invalid.total} invalid."
         )

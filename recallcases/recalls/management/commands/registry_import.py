@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from recallcases.core.csv_files import CsvRefused
 from recallcases.recalls.models import Recall
-from recallcases.recalls.services import RegistryRowError, registry_import_csv
+from recallcases.recalls.services import registry_import_csv
 
 
 class Command(BaseCommand):
@@ -13,7 +14,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("recall", help="The recall's slug.")
-        parser.add_argument("csv_file", help="Path of the CSV file (UTF-8).")
+        parser.add_argument("csv_file", help="Path of the CSV file (UTF-8, UTF-16 or Latin-1).")
         parser.add_argument("--demo", action="store_true", help="Mark the entries as demo data.")
 
     def handle(self, *args, recall, csv_file, demo, **options):
@@ -22,11 +23,11 @@ class Command(BaseCommand):
         except Recall.DoesNotExist:
             raise CommandError(f"No recall with the slug {recall!r}.") from None
         try:
-            with open(csv_file, newline="", encoding="utf-8-sig") as file:
+            with open(csv_file, "rb") as file:
                 report = registry_import_csv(
                     recall=target, file=file, is_demo=demo, file_name=csv_file
                 )
-        except (OSError, UnicodeDecodeError, RegistryRowError) as error:
+        except (OSError, CsvRefused) as error:
             raise CommandError(f"Nothing imported: {error}") from None
         for line, reason in report.invalid:
             self.stderr.write(f"line {line}: invalid: {reason}")

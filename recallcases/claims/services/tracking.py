@@ -1,17 +1,13 @@
-"""Fulfilment by file: the shipping list for a partner as CSV, and their tracking numbers back.
+"""The tracking import: a shipping partner's carriers and tracking numbers, back from a CSV file.
 
-The export is a selector: it streams the claims it is given, never loading them all at once. The
-import is a service: every row goes through `claim_ship`, exactly as the one-by-one form does.
+Every row goes through `claim_ship`, exactly as the one-by-one form does. The file is read by the
+shared reader (recallcases.core.csv_files); what a good row is is decided here.
 """
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
-from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,63 +17,22 @@ from recallcases.claims.models import Claim, Shipment
 from recallcases.claims.services import TRACKING_URLS, claim_ship
 from recallcases.claims.tokens import normalise_reference
 from recallcases.claims.transitions import Actor, TransitionRefused
+from recallcases.core.csv_files import REPORT_LIST_LIMIT, CsvColumn, CsvReader
 from recallcases.recalls.models import Remedy
-
-# What the shipping partner receives, in this order: the header line, then one line per claim.
-EXPORT_COLUMNS = (
-    ("reference", "reference"),
-    ("product_model", "product__model"),
-    ("name", "name"),
-    ("address_line1", "address_line1"),
-    ("address_line2", "address_line2"),
-    ("city", "city"),
-    ("region", "region"),
-    ("postal_code", "postal_code"),
-    ("country", "country"),
-    ("phone", "phone"),
-    ("email", "email"),
-    ("language", "language"),
-)
-EXPORT_CHUNK_SIZE = 2000
-
-# A spreadsheet runs a cell that starts with one of these as a formula; consumers type the fields.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 IMPORT_MAX_ROWS = 5000
 IMPORT_MAX_BYTES = 2 * 1024 * 1024
-IMPORT_REQUIRED_COLUMNS = ("reference", "carrier", "tracking_number")
-IMPORT_OPTIONAL_COLUMNS = ("remedy",)
+IMPORT_COLUMNS = (
+    CsvColumn("reference", required=True),
+    CsvColumn("carrier", required=True),
+    CsvColumn("tracking_number", required=True),
+    CsvColumn("remedy"),
+)
 # The longest carrier and tracking number a Shipment holds.
 CARRIER_MAX_LENGTH = Shipment._meta.get_field("carrier").max_length
 TRACKING_MAX_LENGTH = Shipment._meta.get_field("tracking_number").max_length
 # Carriers as the partner may spell them ("ups", "canada post"), to the names tracking links know.
 KNOWN_CARRIERS = {name.casefold(): name for name in TRACKING_URLS}
-
-
-def csv_cell(value) -> str:
-    """The value as a CSV cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-class _Line:
-    """A file-like object that hands back what csv.writer writes, one line at a time."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
-def shipping_csv(*, claims: QuerySet[Claim]) -> Iterator[str]:
-    """The CSV lines of the shipping list for `claims`: a header, then one line per claim.
-
-    Reads only the exported columns (never the access token's hash), in chunks, so a list of
-    50,000 claims does not sit in memory.
-    """
-    writer = csv.writer(_Line())
-    yield writer.writerow([header for header, _field in EXPORT_COLUMNS])
-    rows = claims.values_list(*(column for _header, column in EXPORT_COLUMNS))
-    for row in rows.iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        yield writer.writerow([csv_cell(value) for value in row])
 
 
 class RowOutcome(models.TextChoices):
@@ -120,13 +75,14 @@ class TrackingImportReport:
     def nothing_applied(self) -> bool:
         return self.applied == 0
 
+    @property
+    def listed_rows(self) -> list[ImportRow]:
+        """The rows the page lists: the first REPORT_LIST_LIMIT, the others only counted."""
+        return self.rows[:REPORT_LIST_LIMIT]
 
-class TrackingFileRefused(Exception):
-    """A file that cannot be imported at all; `message` is fit to show the person who sent it."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    @property
+    def more(self) -> int:
+        return max(len(self.rows) - REPORT_LIST_LIMIT, 0)
 
 
 class _RollBack(Exception):
@@ -148,7 +104,7 @@ def tracking_import(*, file, actor: Actor, apply_good_rows: bool) -> TrackingImp
     Each row is shipped by `claim_ship`, with the actor's rights. A row that is refused changes
     nothing. With `apply_good_rows` false, one refused row means no row is applied; with it true,
     exactly the rows that were not refused are applied. A file that cannot be read at all raises
-    TrackingFileRefused and nothing is applied.
+    CsvRefused and nothing is applied.
     """
     rows = _rows_read(file=file)
     report = TrackingImportReport(apply_good_rows=apply_good_rows)
@@ -261,106 +217,41 @@ def _refusals_in_file(*, rows: list[_Row]) -> dict[int, str]:
     return refusals
 
 
-def _lines(lines: Iterable[int]) -> str:
-    return ", ".join(str(line) for line in lines)
+# A row names at most this many of the other lines it clashes with: 5,000 rows of one reference
+# would otherwise each carry the 5,000 line numbers, a page of 25 million characters.
+CLASH_LINES_LISTED = 10
+
+
+def _lines(lines: list[int]) -> str:
+    listed = ", ".join(str(line) for line in lines[:CLASH_LINES_LISTED])
+    if len(lines) <= CLASH_LINES_LISTED:
+        return listed
+    return _("%(lines)s and %(more)d more") % {
+        "lines": listed,
+        "more": len(lines) - CLASH_LINES_LISTED,
+    }
 
 
 def _claim_ids(*, references: set[str]) -> dict[str, int]:
     return dict(Claim.objects.filter(reference__in=references).values_list("reference", "pk"))
 
 
-def _header_key(cell: str) -> str:
-    # "Tracking Number", " tracking-number " and "TRACKING_NUMBER" all name the same column.
-    return "_".join(cell.replace("-", " ").replace("_", " ").split()).casefold()
-
-
 def _rows_read(*, file) -> list[_Row]:
-    """The file's rows, normalised as claim_ship stores them; TrackingFileRefused if unreadable."""
-    if (getattr(file, "size", None) or 0) > IMPORT_MAX_BYTES:
-        raise _too_big()
-    data = file.read(IMPORT_MAX_BYTES + 1)
-    if len(data) > IMPORT_MAX_BYTES:
-        raise _too_big()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise TrackingFileRefused(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
-        ) from None
-    if "\0" in text:
-        raise TrackingFileRefused(_("The file is not a CSV file."))
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next((cells for cells in reader if any(cell.strip() for cell in cells)), None)
-        if header is None:
-            raise TrackingFileRefused(_("The file is empty."))
-        columns = _columns(header=header)
-        rows = []
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(rows) == IMPORT_MAX_ROWS:
-                raise TrackingFileRefused(
-                    _("The file has more than %(max)d rows. Split it and upload each part.")
-                    % {"max": IMPORT_MAX_ROWS}
-                )
-            rows.append(_row(cells=cells, columns=columns, line=reader.line_num))
-    except csv.Error as error:
-        raise TrackingFileRefused(
-            _("Line %(line)d of the file cannot be read as CSV (%(error)s).")
-            % {"line": reader.line_num, "error": error}
-        ) from None
-    if not rows:
-        raise TrackingFileRefused(_("The file has a header but no rows."))
-    return rows
-
-
-def _too_big() -> TrackingFileRefused:
-    return TrackingFileRefused(
-        _("The file is larger than %(max)d MB. Split it and upload each part.")
-        % {"max": IMPORT_MAX_BYTES // (1024 * 1024)}
+    """The file's rows, normalised as claim_ship stores them; CsvRefused if unreadable."""
+    reader = CsvReader(
+        file, columns=IMPORT_COLUMNS, max_bytes=IMPORT_MAX_BYTES, max_rows=IMPORT_MAX_ROWS
     )
+    return [_row(values=values, line=line) for line, values in reader]
 
 
-def _columns(*, header: list[str]) -> dict[str, int]:
-    """Where each column we read is, from the header line; TrackingFileRefused if one is missing."""
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = _header_key(cell)
-        if key in IMPORT_REQUIRED_COLUMNS + IMPORT_OPTIONAL_COLUMNS:
-            if key in columns:
-                raise TrackingFileRefused(
-                    _("The column “%(column)s” appears twice in the header.") % {"column": key}
-                )
-            columns[key] = index
-    missing = [column for column in IMPORT_REQUIRED_COLUMNS if column not in columns]
-    if missing:
-        raise TrackingFileRefused(
-            _(
-                "The first line of the file must name the columns: %(required)s, and optionally "
-                "%(optional)s. Missing: %(missing)s."
-            )
-            % {
-                "required": ", ".join(IMPORT_REQUIRED_COLUMNS),
-                "optional": ", ".join(IMPORT_OPTIONAL_COLUMNS),
-                "missing": ", ".join(missing),
-            }
-        )
-    return columns
-
-
-def _row(*, cells: list[str], columns: dict[str, int], line: int) -> _Row:
-    def cell(column: str) -> str:
-        index = columns.get(column)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
-
-    carrier = cell("carrier")
-    remedy = "_".join(cell("remedy").casefold().replace("-", " ").split())
+def _row(*, values: list[str], line: int) -> _Row:
+    reference, carrier, tracking_number, remedy = values  # in the order of IMPORT_COLUMNS
+    remedy = "_".join(remedy.casefold().replace("-", " ").split())
     return _Row(
         line=line,
-        reference=normalise_reference(cell("reference")),
+        reference=normalise_reference(reference),
         carrier=KNOWN_CARRIERS.get(carrier.casefold(), carrier),
         # As claim_ship stores it, so duplicates within the file are found as the database would.
-        tracking_number=cell("tracking_number").upper(),
+        tracking_number=tracking_number.upper(),
         remedy=remedy or Remedy.REPLACEMENT.value,
     )
