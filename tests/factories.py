@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from recallcases.claims.models import Claim, ClaimEvent
 from recallcases.claims.tokens import hash_access_token, new_access_token, new_reference
+from recallcases.notices.models import NoticeEmail
+from recallcases.notifications.models import OutboundEmail
 from recallcases.recalls.models import Product, Recall
 
 
@@ -70,6 +72,27 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     def first_event(claim, create, extracted, **kwargs):
         if create:
             ClaimEvent.objects.create(claim=claim, actor_kind="consumer", to_status=claim.status)
+
+
+class OutboundEmailFactory(factory.django.DjangoModelFactory):
+    """An outbox row at any point of its life (sent, failed...), for tests that need one as it
+    stands. The application writes rows only through notifications.services.outbox_write."""
+
+    class Meta:
+        model = OutboundEmail
+
+    kind = "received"
+    dedupe_key = factory.Sequence(lambda n: f"test-email:{n}")
+    message_id = factory.LazyAttribute(lambda e: f"<{e.dedupe_key}@recallcases.test>")
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+def notice_email_for(purchaser, **fields) -> OutboundEmail:
+    """An outbox row of a recall notice (or, with `kind`, a reminder) to `purchaser`."""
+    fields.setdefault("kind", "recall_notice")
+    email = OutboundEmailFactory(recipient=purchaser.email, **fields)
+    NoticeEmail.objects.create(email=email, purchaser=purchaser)
+    return email
 
 
 def claim_with_link(**fields) -> tuple[Claim, str]:

@@ -1,7 +1,10 @@
 """Claim references read over the phone, and the secret tokens of private status links."""
 
+import base64
 import hashlib
 import secrets
+
+from django.utils.crypto import salted_hmac
 
 # No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, and no U/V pair.
 REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
@@ -28,6 +31,14 @@ def normalise_reference(raw: str) -> str:
 def new_access_token() -> str:
     """A secret for a claim's private status link (256 bits, URL-safe)."""
     return secrets.token_urlsafe(32)
+
+
+def derived_access_token(key: str) -> str:
+    """A secret for a status link that is the same each time it is made for `key` (an email's
+    Message-ID): an HMAC of `key` under the site's secret key, 256 bits, URL-safe. Whoever reads
+    the database (and `key`) without the secret key cannot make it."""
+    digest = salted_hmac("recallcases.claims.link", key, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def hash_access_token(token: str) -> str:

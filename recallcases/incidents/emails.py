@@ -20,7 +20,7 @@ ALERT_LANGUAGE = "en"
 
 
 def compose_incident_alert(email: OutboundEmail) -> EmailMultiAlternatives:
-    """The alert for the incident in `email.context`, rendered now (registered in COMPOSERS)."""
+    """The alert for the incident in `email.context`, rendered now (its registered composer)."""
     incident = Incident.objects.select_related("recall").get(pk=email.context["incident"])
     with translation.override(ALERT_LANGUAGE):
         staff_url = settings.SITE_URL + reverse(

@@ -23,9 +23,8 @@ from recallcases.incidents.models import (
     _photo_name,
     health_canada_applies,
 )
-from recallcases.notifications.emails import new_message_id
 from recallcases.notifications.models import EmailKind, OutboundEmail
-from recallcases.notifications.services import outbox_enqueue
+from recallcases.notifications.services import outbox_write
 from recallcases.recalls.models import Recall
 
 logger = logging.getLogger(__name__)
@@ -168,16 +167,12 @@ def _alert_write(incident: Incident) -> OutboundEmail | None:
             incident.recall.slug,
         )
         return None
-    email = OutboundEmail.objects.create(
-        recipient=recipient,
-        context={"incident": incident.pk},
+    return outbox_write(
         kind=EmailKind.INCIDENT_ALERT,
         dedupe_key=alert_dedupe_key(incident.pk),
-        message_id=new_message_id(),
-        next_attempt_at=timezone.now(),
+        recipient=recipient,
+        context={"incident": incident.pk},
     )
-    transaction.on_commit(lambda: outbox_enqueue(email_id=email.pk))
-    return email
 
 
 def _require_right(user) -> None:

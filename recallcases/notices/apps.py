@@ -8,8 +8,8 @@ class NoticesConfig(AppConfig):
     def ready(self):
         # The outbox sends notices like any email; notifications does not import this app.
         from recallcases.notices.emails import compose_notice
-        from recallcases.notifications.emails import COMPOSERS
+        from recallcases.notifications.emails import email_kind_register
         from recallcases.notifications.models import EmailKind
 
-        COMPOSERS[EmailKind.RECALL_NOTICE] = compose_notice
-        COMPOSERS[EmailKind.NOTICE_REMINDER] = compose_notice
+        for kind in (EmailKind.RECALL_NOTICE, EmailKind.NOTICE_REMINDER):
+            email_kind_register(kind=kind, label=kind.label, composer=compose_notice)

@@ -59,9 +59,7 @@ def compose_notice(email: OutboundEmail) -> EmailMultiAlternatives:
     is, whom to ask, and how to stop these emails: a link in the text, and the List-Unsubscribe
     headers with which mail clients offer one-click unsubscribing (RFC 8058).
     """
-    purchaser = Purchaser.objects.select_related("recall", "product").get(
-        pk=email.context["purchaser"]
-    )
+    purchaser = Purchaser.objects.select_related("recall", "product").get(emails__email=email)
     if purchaser.unsubscribed_at is not None:
         raise NoticeNotWanted(f"purchaser {purchaser.pk} unsubscribed")
     recall = purchaser.recall

@@ -91,3 +91,20 @@ class Purchaser(models.Model):
 
     def __str__(self):
         return f"{self.email} ({self.order_number or '-'})"
+
+
+class NoticeEmail(models.Model):
+    """A recall notice or reminder in the outbox, and the purchaser it is written for.
+
+    Here rather than as a purchaser column of the outbox: notices knows notifications, never the
+    reverse, and the outbox's other emails (claims, incident alerts) have no purchaser. Reports
+    join through it on keys (email → purchaser) instead of casting the outbox's JSON context.
+    """
+
+    email = models.OneToOneField(
+        OutboundEmail, on_delete=models.CASCADE, primary_key=True, related_name="notice"
+    )
+    purchaser = models.ForeignKey(Purchaser, on_delete=models.PROTECT, related_name="emails")
+
+    def __str__(self):
+        return f"{self.email_id} to {self.purchaser_id}"

@@ -19,11 +19,10 @@ from recallcases.audit.models import AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.claims.models import Language
 from recallcases.core.csv_files import CsvColumn, CsvReader, LineList
-from recallcases.notices.models import Purchaser
+from recallcases.notices.models import NoticeEmail, Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS, notices_due_soon, purchaser_claimed
-from recallcases.notifications.emails import new_message_id
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
-from recallcases.notifications.services import outbox_enqueue
+from recallcases.notifications.services import EmailDraft, outbox_enqueue, outbox_write_many
 from recallcases.recalls.models import Country, Product, Recall
 from recallcases.recalls.serials import normalise_serial
 
@@ -301,18 +300,22 @@ def notices_send(
             if not purchasers:
                 break
             start = _schedule_start(now)
-            emails = OutboundEmail.objects.bulk_create(
-                [
-                    OutboundEmail(
-                        recipient=purchaser.email,
-                        context={"purchaser": purchaser.pk},
+            emails = outbox_write_many(
+                drafts=[
+                    EmailDraft(
                         kind=kind,
                         dedupe_key=_dedupe_key(purchaser, kind),
-                        message_id=new_message_id(),
-                        next_attempt_at=start + i * interval,
+                        recipient=purchaser.email,
+                        due_at=start + i * interval,
                     )
                     for i, purchaser in enumerate(purchasers)
-                ]
+                ],
+                # At the rate: only what is due in the coming minute, each with its countdown.
+                publish=lambda ids: notices_publish(email_ids=ids),
+            )
+            NoticeEmail.objects.bulk_create(
+                NoticeEmail(email=email, purchaser=purchaser)
+                for purchaser, email in zip(purchasers, emails, strict=True)
             )
             for purchaser, email in zip(purchasers, emails, strict=True):
                 _record_written(purchaser, email, now=now)
@@ -320,8 +323,6 @@ def notices_send(
                 purchasers,
                 ["notice_email", "notified_at", "last_email", "reminders_sent", "next_reminder_at"],
             )
-            ids = [email.pk for email in emails]
-            transaction.on_commit(lambda ids=ids: notices_publish(email_ids=ids))
         batch.written += len(emails)
         batch.first_at = batch.first_at or emails[0].next_attempt_at
         batch.last_at = emails[-1].next_attempt_at

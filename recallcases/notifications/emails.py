@@ -1,6 +1,7 @@
 """What each email says, in the consumer's language, and how it is put together."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -8,9 +9,10 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.services import claim_link_new, tracking_url
+from recallcases.claims.services import claim_link_for, tracking_url
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import OutboundEmail
 
@@ -82,16 +84,37 @@ def new_message_id() -> str:
     return make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
 
 
-# kind → function(email) -> EmailMultiAlternatives, for messages other than the consumer's claim
-# emails below. Apps that notifications must not import (incidents) add theirs when they load.
-COMPOSERS: dict[str, Callable[[OutboundEmail], EmailMultiAlternatives]] = {}
+@dataclass(frozen=True)
+class RegisteredKind:
+    # What staff see of it (the failed-emails list, the claim page).
+    label: str | Promise
+    # function(email) -> the message, rendered when it is sent.
+    composer: Callable[[OutboundEmail], EmailMultiAlternatives]
+
+
+# kind → its label and composer. Only these kinds can be written (outbox_write). The claim emails
+# below are registered here; apps that notifications must not import (incidents, notices)
+# register theirs when they load.
+KINDS: dict[str, RegisteredKind] = {}
+
+
+def email_kind_register(
+    *, kind: str, label: str | Promise, composer: Callable[[OutboundEmail], EmailMultiAlternatives]
+) -> None:
+    """Make `kind` an email the outbox can write, shown as `label`, rendered by `composer`."""
+    KINDS[kind] = RegisteredKind(label=label, composer=composer)
+
+
+def email_kind_label(kind: str) -> str:
+    """The label of `kind` for staff; the kind itself if no app registers it (any more)."""
+    registered = KINDS.get(kind)
+    return str(registered.label) if registered else kind
 
 
 def compose(email: OutboundEmail) -> EmailMultiAlternatives:
-    """The message `email` stands for, rendered now (see compose_claim_email and COMPOSERS),
-    with the Message-ID fixed when the row was written: every composer's message carries it."""
-    composer = COMPOSERS.get(email.kind, compose_claim_email)
-    message = composer(email)
+    """The message `email` stands for, rendered now by its kind's composer, with the Message-ID
+    fixed when the row was written: every composer's message carries it."""
+    message = KINDS[email.kind].composer(email)
     message.extra_headers["Message-ID"] = email.message_id
     return message
 
@@ -99,13 +122,13 @@ def compose(email: OutboundEmail) -> EmailMultiAlternatives:
 def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
     """A claim's email to its consumer, rendered now in the claim's language.
 
-    Each message carries a private link of its own (only its hash is kept) and the Message-ID
-    fixed when the row was written.
+    Each message carries a private link of its own, the same on every try (only its hash is
+    kept), and the Message-ID fixed when the row was written.
     """
     claim = email.claim
     recall = claim.recall
     with translation.override(claim.language):
-        token = claim_link_new(claim=claim)
+        token = claim_link_for(claim=claim, key=email.message_id)
         status_url = settings.SITE_URL + reverse("consumer:claim_status", kwargs={"token": token})
         subject_text, paragraphs = CONTENT[email.kind]
         names = {
@@ -145,3 +168,8 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+# The claim emails: each kind of CONTENT, rendered by compose_claim_email.
+for _kind in CONTENT:
+    email_kind_register(kind=_kind, label=K(_kind).label, composer=compose_claim_email)

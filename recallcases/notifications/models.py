@@ -7,6 +7,12 @@ from recallcases.claims.models import Claim, ClaimEvent
 
 
 class EmailKind(models.TextChoices):
+    """The kinds of email the apps send, and their labels for staff.
+
+    Not the field's choices: a kind exists when a composer is registered for it
+    (`notifications.emails.email_kind_register`), so an app adds one without a migration here.
+    """
+
     RECEIVED = "received", _("Claim received")
     INFORMATION_REQUESTED = "information_requested", _("Information requested")
     VERIFIED = "verified", _("Claim verified")
@@ -53,7 +59,8 @@ class OutboundEmail(models.Model):
     event = models.ForeignKey(
         ClaimEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(max_length=30, choices=EmailKind.choices)
+    # One of the registered kinds (outbox_write refuses any other); no choices, see EmailKind.
+    kind = models.CharField(max_length=30)
     dedupe_key = models.CharField(max_length=100, unique=True)
     message_id = models.CharField(max_length=200, unique=True)
     state = models.CharField(
@@ -71,3 +78,9 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.claim or 'staff'}"
+
+    def get_kind_display(self) -> str:
+        """The kind's label, as its app registered it (the field has no choices to take it from)."""
+        from recallcases.notifications.emails import email_kind_label  # emails imports models
+
+        return email_kind_label(self.kind)

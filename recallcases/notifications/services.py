@@ -3,7 +3,9 @@
 import logging
 import random
 import smtplib
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from celery import current_app
@@ -15,7 +17,7 @@ from recallcases.audit.models import AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.claims.lifecycle import STEPS, SUBMISSION, reminders
 from recallcases.claims.models import Claim, ClaimEvent
-from recallcases.notifications.emails import compose, new_message_id
+from recallcases.notifications.emails import KINDS, compose, new_message_id
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import EmailState, OutboundEmail
 
@@ -42,16 +44,123 @@ def outbox_write_for_event(claim: Claim, event: ClaimEvent) -> OutboundEmail | N
     kind = email_kind_for(from_status=event.from_status, to_status=event.to_status)
     if kind is None:
         return None
-    email = OutboundEmail.objects.create(
+    return outbox_write(kind=kind, dedupe_key=f"event:{event.pk}", claim=claim, event=event)
+
+
+class UnknownEmailKind(ValueError):
+    """An email of a kind no app registered a composer for: a programming error."""
+
+
+@dataclass(frozen=True)
+class EmailDraft:
+    """One email to write: what outbox_write takes, as a value for outbox_write_many."""
+
+    kind: str
+    # Unique per cause (an event, a reminder period, a purchaser's notice): one row per cause.
+    dedupe_key: str
+    claim: Claim | None = None
+    event: ClaimEvent | None = None
+    # When empty: the claim's consumer.
+    recipient: str = ""
+    # Ids the message is about besides the claim, e.g. {"incident": 12}: never personal data.
+    context: dict | None = None
+    # When it may be sent; now when None.
+    due_at: datetime | None = None
+
+
+def _check_kinds(kinds: set[str]) -> None:
+    unknown = kinds - KINDS.keys()
+    if unknown:
+        raise UnknownEmailKind(
+            f"no composer is registered for the email kind(s) {', '.join(sorted(unknown))}"
+        )
+
+
+def _row(draft: EmailDraft, now: datetime) -> OutboundEmail:
+    return OutboundEmail(
+        kind=draft.kind,
+        dedupe_key=draft.dedupe_key,
+        claim=draft.claim,
+        event=draft.event,
+        recipient=draft.recipient,
+        context=draft.context or {},
+        message_id=new_message_id(),
+        next_attempt_at=draft.due_at or now,
+    )
+
+
+def outbox_write(
+    *,
+    kind: str,
+    dedupe_key: str,
+    claim: Claim | None = None,
+    event: ClaimEvent | None = None,
+    recipient: str = "",
+    context: dict | None = None,
+    due_at: datetime | None = None,
+) -> OutboundEmail | None:
+    """Write one email into the outbox, in the caller's transaction; publish it after commit.
+
+    Returns the row, or None when an email with the same `dedupe_key` is already written (a step
+    or a reminder run twice sends one email). A kind that no composer is registered for raises
+    UnknownEmailKind at once rather than writing a row that could never be sent.
+    """
+    _check_kinds({kind})
+    draft = EmailDraft(
+        kind=kind,
+        dedupe_key=dedupe_key,
         claim=claim,
         event=event,
-        kind=kind,
-        dedupe_key=f"event:{event.pk}",
-        message_id=new_message_id(),
-        next_attempt_at=timezone.now(),
+        recipient=recipient,
+        context=context,
+        due_at=due_at,
     )
-    transaction.on_commit(lambda: outbox_enqueue(email_id=email.pk))
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate leaves the caller's work intact
+            email = _row(draft, timezone.now())
+            email.save(force_insert=True)
+    except IntegrityError:
+        if not OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
+            raise  # another constraint: not a duplicate
+        return None
+    transaction.on_commit(lambda: _publish([(email.pk, email.next_attempt_at)]))
     return email
+
+
+def outbox_write_many(
+    *,
+    drafts: Sequence[EmailDraft],
+    publish: Callable[[list[int]], object] | None = None,
+) -> list[OutboundEmail]:
+    """Write many emails in one insert, in the caller's transaction; publish them after commit.
+
+    For thousands of rows (recall notices): unlike outbox_write, a `dedupe_key` already written
+    fails the insert (IntegrityError), and with it the caller's transaction; callers write only
+    rows not written yet, and the unique key is the guard behind them. Returns the rows, with
+    their ids. `publish(ids)` hands them to workers after commit instead of one task each now
+    (notices publish at their rate).
+    """
+    _check_kinds({draft.kind for draft in drafts})
+    now = timezone.now()
+    emails = OutboundEmail.objects.bulk_create([_row(draft, now) for draft in drafts])
+    if emails:
+        if publish is None:
+            due = [(email.pk, email.next_attempt_at) for email in emails]
+            transaction.on_commit(lambda: _publish(due))
+        else:
+            ids = [email.pk for email in emails]
+            transaction.on_commit(lambda: publish(ids))
+    return emails
+
+
+def _publish(due: list[tuple[int, datetime]]) -> None:
+    """Hand each email to a worker: now, or when due (within OUTBOX_MAX_COUNTDOWN; the sweep
+    takes what is due later)."""
+    now = timezone.now()
+    for email_id, due_at in due:
+        wait = (due_at - now).total_seconds()
+        countdown = min(wait, settings.OUTBOX_MAX_COUNTDOWN) + 0.1 if wait > 0 else None
+        outbox_enqueue(email_id=email_id, countdown=countdown)
 
 
 def outbox_enqueue(*, email_id: int, countdown: float | None = None) -> bool:
@@ -137,19 +246,13 @@ def reminders_write(*, now=None) -> int:
 
 
 def _write_reminder(*, claim: Claim, kind: str, period: int, now) -> int:
-    try:
-        with transaction.atomic():
-            email = OutboundEmail.objects.create(
-                claim=claim,
-                kind=kind,
-                dedupe_key=f"reminder:{kind}:{claim.pk}:{claim.updated_at:%Y%m%d%H%M%S}:{period}",
-                message_id=new_message_id(),
-                next_attempt_at=now,
-            )
-    except IntegrityError:  # already written for this period
-        return 0
-    transaction.on_commit(lambda: outbox_enqueue(email_id=email.pk))
-    return 1
+    email = outbox_write(
+        kind=kind,
+        dedupe_key=f"reminder:{kind}:{claim.pk}:{claim.updated_at:%Y%m%d%H%M%S}:{period}",
+        claim=claim,
+        due_at=now,
+    )
+    return 0 if email is None else 1  # None: already written for this period
 
 
 # Sending one outbox row: once, and only once as far as this side can tell.

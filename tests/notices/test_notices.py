@@ -63,9 +63,9 @@ def test_send_writes_one_notice_per_reachable_purchaser_and_none_for_unsubscribe
     # then: one outbox row each for the two, addressed to them, and nothing for the others
     assert batch.written == 2
     emails = list(OutboundEmail.objects.order_by("pk"))
-    assert [(e.kind, e.recipient, e.context, e.claim) for e in emails] == [
-        (NOTICE, first.email, {"purchaser": first.pk}, None),
-        (NOTICE, second.email, {"purchaser": second.pk}, None),
+    assert [(e.kind, e.recipient, e.notice.purchaser, e.claim) for e in emails] == [
+        (NOTICE, first.email, first, None),
+        (NOTICE, second.email, second, None),
     ]
     assert [e.dedupe_key for e in emails] == [f"notice:{first.pk}", f"notice:{second.pk}"]
     first.refresh_from_db()
@@ -275,8 +275,8 @@ def test_no_reminder_after_a_claim_or_unsubscribing_or_before_the_notice_went(sp
     # when: the reminders are due
     notices_send(recall=recall, kind=REMINDER, now=start + timedelta(days=31))
     # then: only the one who has done nothing is reminded
-    reminded = OutboundEmail.objects.filter(kind=REMINDER).values_list("context", flat=True)
-    assert list(reminded) == [{"purchaser": waiting.pk}]
+    reminded = OutboundEmail.objects.filter(kind=REMINDER).values_list("notice__purchaser")
+    assert list(reminded) == [(waiting.pk,)]
 
 
 def test_reminder_says_it_is_a_reminder(recall, speaker, settings):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+import kombu.pools
 import pytest
 import redis
 from aiosmtpd.controller import Controller
@@ -159,6 +160,10 @@ def _drop_broker_connections(app) -> None:
         producers.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps its producer pools by connection: without this, the next in-process publish
+    # to the same broker (memory://) is handed the pool closed above ("Acquire on closed pool")
+    # and later tests publish nothing.
+    kombu.pools.reset()
 
 
 # SMTP -------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import pytest
 
 from recallcases.claims.lifecycle import STATUSES, STEPS, SUBMISSION
-from recallcases.notifications.emails import COMPOSERS, CONTENT
+from recallcases.notifications.emails import CONTENT, KINDS, compose_claim_email
 from recallcases.notifications.models import EmailKind
 from recallcases.notifications.services import REMINDERS, STEP_EMAILS
 
@@ -16,7 +16,7 @@ def test_every_email_kind_of_the_table_can_be_composed(kind):
     assert kind in EmailKind.values
     # a claim's email to its consumer: composed from CONTENT, not by another app's composer
     assert kind in CONTENT
-    assert kind not in COMPOSERS
+    assert KINDS[kind].composer is compose_claim_email
 
 
 def test_step_emails_and_reminders_are_the_tables():

@@ -32,7 +32,7 @@ from recallcases.incidents.services import (
     incident_report,
 )
 from recallcases.notices.models import Purchaser
-from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
+from recallcases.notifications.models import EmailKind, EmailState
 from recallcases.reports.selectors.cpsc import cpsc_report
 from recallcases.reports.selectors.dashboard import recall_dashboard
 from recallcases.reports.selectors.health_canada import health_canada_report
@@ -44,7 +44,13 @@ from recallcases.workspace.roles import (
     REVIEWER,
     roles_sync,
 )
-from tests.factories import ClaimFactory, ProductFactory, RecallFactory
+from tests.factories import (
+    ClaimFactory,
+    OutboundEmailFactory,
+    ProductFactory,
+    RecallFactory,
+    notice_email_for,
+)
 from tests.workspace.conftest import member_of
 
 pytestmark = pytest.mark.django_db
@@ -137,9 +143,8 @@ class World:
 
     def notice(self, purchaser, *, sent=None, state=EmailState.SENT, kind=EmailKind.RECALL_NOTICE):
         key = f"test-notice:{purchaser.pk}:{kind}:{sent}"
-        email = OutboundEmail.objects.create(
-            recipient=purchaser.email,
-            context={"purchaser": purchaser.pk},
+        email = notice_email_for(
+            purchaser,
             kind=kind,
             dedupe_key=key,
             message_id=f"<{key}@recallcases.test>",
@@ -247,7 +252,7 @@ def world(recall, manager):
     w.notice(p6, sent=at(3, 3))
     w.notice(p7, sent=at(2, 15))
     # A claim email sent in February is no notice.
-    OutboundEmail.objects.create(
+    OutboundEmailFactory(
         claim=c4,
         kind=EmailKind.VERIFIED,
         dedupe_key="test-claim-email",

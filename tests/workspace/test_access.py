@@ -18,9 +18,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from recallcases.claims.models import Claim, ClaimStatus
 from recallcases.core.photo_pipeline import process_photo
 from recallcases.incidents.services import IncidentDetails, incident_report
-from recallcases.notifications.models import OutboundEmail
 from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
-from tests.factories import ClaimFactory, add_photo, claim_with_link
+from tests.factories import ClaimFactory, OutboundEmailFactory, add_photo, claim_with_link
 from tests.images import jpeg_bytes
 from tests.workspace.conftest import member_of
 
@@ -205,14 +204,7 @@ def world(speaker):
         ),
         photo=process_photo(jpeg_bytes()),
     )
-    email_a = OutboundEmail.objects.create(
-        claim=claim_a,
-        kind="received",
-        dedupe_key="access-test",
-        message_id="<access-test@recallcases.test>",
-        state="failed",
-        next_attempt_at=timezone.now(),
-    )
+    email_a = OutboundEmailFactory(claim=claim_a, state="failed")
     return {
         "email_a": email_a,
         "incident": incident,

@@ -24,7 +24,12 @@ from recallcases.claims.models import (
     _photo_name,
 )
 from recallcases.claims.selectors import is_disposable_email
-from recallcases.claims.tokens import hash_access_token, new_access_token, new_reference
+from recallcases.claims.tokens import (
+    derived_access_token,
+    hash_access_token,
+    new_access_token,
+    new_reference,
+)
 from recallcases.claims.transitions import (
     BY_CONSUMER,
     CONSUMER,
@@ -310,10 +315,16 @@ def _consumer_audit(*, claim: Claim, action: str, subject, before=None, after=No
     )
 
 
-def claim_link_new(*, claim: Claim) -> str:
-    """A new private status link for `claim` (for an email); returns its secret, keeps its hash."""
-    token = new_access_token()
-    ClaimLink.objects.create(claim=claim, token_hash=hash_access_token(token))
+def claim_link_for(*, claim: Claim, key: str) -> str:
+    """The private status link of `claim` for `key` (an email's Message-ID); returns its secret.
+
+    The same secret every time for the same key, and one stored hash: an email tried three times
+    leaves one live link, not three. The secret itself is derived, never stored (see
+    derived_access_token).
+    """
+    token = derived_access_token(key)
+    # By claim and hash: a hash already held by another claim fails its unique index, loudly.
+    ClaimLink.objects.get_or_create(claim=claim, token_hash=hash_access_token(token))
     return token
 
 

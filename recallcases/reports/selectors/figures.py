@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import (
-    BigIntegerField,
     Count,
     DateTimeField,
     Exists,
@@ -44,8 +43,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Coalesce
 
 from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus, Shipment
 from recallcases.incidents.models import Incident, Timing
@@ -150,14 +148,11 @@ def claims_with_remedy_dates(recall: Recall) -> QuerySet[Claim]:
 def sent_notices(recall: Recall) -> QuerySet[OutboundEmail]:
     """Recall notices and reminders sent to the recall's known purchasers, each with the
     purchaser's id and country (`purchaser_id`, `purchaser_country`)."""
-    # The outbox knows no purchaser column: notices carry the purchaser's id in their context.
-    purchaser_id = Cast(KeyTextTransform("purchaser", "context"), BigIntegerField())
-    purchaser = Purchaser.objects.filter(pk=OuterRef("purchaser_id"))
-    return (
-        OutboundEmail.objects.filter(kind__in=NOTICE_KINDS, state=EmailState.SENT)
-        .annotate(purchaser_id=purchaser_id)
-        .filter(purchaser_id__in=Purchaser.objects.filter(recall=recall).values("pk"))
-        .annotate(purchaser_country=Subquery(purchaser.values("country")[:1]))
+    # Through notices' NoticeEmail: the outbox knows no purchaser.
+    return OutboundEmail.objects.filter(
+        kind__in=NOTICE_KINDS, state=EmailState.SENT, notice__purchaser__recall=recall
+    ).annotate(
+        purchaser_id=F("notice__purchaser_id"), purchaser_country=F("notice__purchaser__country")
     )
 
 
