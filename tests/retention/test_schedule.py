@@ -259,3 +259,20 @@ def test_daily_task_is_scheduled_and_clears_expired_sessions():
 
     assert list(Session.objects.values_list("session_key", flat=True)) == ["y" * 32]
     assert totals == dict.fromkeys(totals, 0)
+
+
+def test_recall_admin_edits_the_retention_periods(admin_client):
+    recall = RecallFactory()
+
+    page = admin_client.get(reverse("admin:recalls_recall_change", args=[recall.pk]))
+
+    html = page.content.decode()
+    assert page.status_code == 200 and "Retention schedule" in html
+    for field in (
+        "claim_retention_months",
+        "claim_photo_retention_months",
+        "purchaser_retention_months",
+        "email_retention_months",
+        "incident_retention_months",
+    ):
+        assert f'name="{field}"' in html
