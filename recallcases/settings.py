@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +71,8 @@ INSTALLED_APPS = [
     "recallcases.notices",
     "recallcases.incidents",
     "recallcases.reports",
+    # The retention schedule: runs every app's retention service (docs/retention.md).
+    "recallcases.retention",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +205,11 @@ CELERY_BEAT_SCHEDULE = {
     "reminders": {"task": "recallcases.notifications.tasks.reminders_send", "schedule": 3600.0},
     # Direct notice: write due reminders, publish the notices due in the coming minute.
     "notices": {"task": "recallcases.notices.tasks.notices_send_due", "schedule": 60.0},
+    # The retention schedule and expired sessions, once a day at a quiet hour (UTC).
+    "retention": {
+        "task": "recallcases.retention.tasks.retention_run",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 

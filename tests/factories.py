@@ -90,7 +90,8 @@ class OutboundEmailFactory(factory.django.DjangoModelFactory):
 def notice_email_for(purchaser, **fields) -> OutboundEmail:
     """An outbox row of a recall notice (or, with `kind`, a reminder) to `purchaser`."""
     fields.setdefault("kind", "recall_notice")
-    email = OutboundEmailFactory(recipient=purchaser.email, **fields)
+    fields.setdefault("recipient", purchaser.email)
+    email = OutboundEmailFactory(**fields)
     NoticeEmail.objects.create(email=email, purchaser=purchaser)
     return email
 

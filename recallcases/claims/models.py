@@ -62,6 +62,11 @@ class Claim(models.Model):
     consented_at = models.DateTimeField()
     privacy_notice_version = models.CharField(max_length=20)
 
+    # The retention schedule (claims/retention.py): when the personal details were removed, and
+    # when the photos were deleted; None while they are kept.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    photos_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -180,15 +180,20 @@ def is_disposable_email(email: str) -> bool:
 
 
 def _other_claims(**same):
-    return Claim.objects.filter(**{field: OuterRef(field) for field in same}).exclude(
+    others = Claim.objects.filter(**{field: OuterRef(field) for field in same}).exclude(
         pk=OuterRef("pk")
     )
+    # Details blanked by the retention schedule are not the same details: they match nothing.
+    for field in same.keys() & {"email", "address_key"}:
+        others = others.exclude(**{field: ""})
+    return others
 
 
 def with_signals(claims: QuerySet) -> QuerySet:
     """Annotate each claim with its signals (one boolean per name in SIGNALS), in the same query."""
     address_count = (
         Claim.objects.filter(address_key=OuterRef("address_key"))
+        .exclude(address_key="")
         .values("address_key")
         .annotate(n=Count("pk"))
         .values("n")

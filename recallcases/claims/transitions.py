@@ -49,6 +49,9 @@ NOTE_REQUIRED = {(s.from_status, s.to_status) for s in STEPS if s.note_required}
 
 def transitions_for(*, claim: Claim) -> dict[str, str]:
     """The steps open to `claim` now: the table, in the order its recall ships and disposes."""
+    if claim.anonymised_at is not None:
+        # The retention schedule removed who to ship to and write to: nothing can follow.
+        return {}
     disposal_first = claim.recall.disposal_before_shipping
     return {
         step.to_status: step.by

@@ -148,6 +148,9 @@ class Incident(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
+    # When the retention schedule removed the reporter's details, the description, the photo and
+    # the staff's notes (incidents/retention.py); None while they are kept.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = IncidentQuerySet.as_manager()

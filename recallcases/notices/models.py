@@ -60,13 +60,17 @@ class Purchaser(models.Model):
     # The address bounced (recorded from the email provider's export): nothing more is sent.
     bounced_at = models.DateTimeField(null=True, blank=True)
     bounce_reason = models.CharField(max_length=200, blank=True)
+    # When the retention schedule removed the name, email and order number (notices/retention.py).
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["pk"]
         constraints = [
-            # Importing the same list again adds nobody.
+            # Importing the same list again adds nobody. Anonymised purchasers have no email left.
             models.UniqueConstraint(
-                fields=["recall", "email", "order_number"], name="one_purchaser_per_order"
+                fields=["recall", "email", "order_number"],
+                condition=models.Q(anonymised_at__isnull=True),
+                name="one_purchaser_per_order",
             ),
             models.CheckConstraint(
                 condition=models.Q(email=Lower("email")), name="purchaser_email_lower_case"

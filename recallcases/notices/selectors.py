@@ -30,7 +30,10 @@ def purchaser_claimed() -> Q:
         recall_id=OuterRef("recall_id"), serial=OuterRef("serial")
     )
     by_email = _claims_that_count().filter(recall_id=OuterRef("recall_id"), email=OuterRef("email"))
-    return (~Q(serial="") & Q(Exists(by_serial))) | (Q(serial="") & Q(Exists(by_email)))
+    # An email removed by the retention schedule is blank, and matches nobody.
+    return (~Q(serial="") & Q(Exists(by_serial))) | (
+        Q(serial="") & ~Q(email="") & Q(Exists(by_email))
+    )
 
 
 def with_claimed(purchasers: QuerySet[Purchaser]) -> QuerySet[Purchaser]:
@@ -53,7 +56,7 @@ def claims_not_on_list(recall: Recall) -> QuerySet[Claim]:
         _claims_that_count()
         .filter(recall=recall)
         .exclude(serial__in=listed.exclude(serial="").values("serial"))
-        .exclude(email__in=listed.values("email"))
+        .exclude(email__in=listed.exclude(email="").values("email"))
     )
 
 

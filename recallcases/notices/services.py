@@ -242,7 +242,11 @@ def _schedule_start(now: datetime) -> datetime:
 
 def _eligible(*, recall: Recall, kind: str, now: datetime):
     reachable = Purchaser.objects.filter(
-        recall=recall, unsubscribed_at__isnull=True, bounced_at__isnull=True
+        recall=recall,
+        unsubscribed_at__isnull=True,
+        bounced_at__isnull=True,
+        # The retention schedule removed the address: nothing can or may be sent.
+        anonymised_at__isnull=True,
     )
     if kind == EmailKind.RECALL_NOTICE:
         return reachable.filter(notice_email__isnull=True)

@@ -14,6 +14,29 @@ class RecallAdmin(admin.ModelAdmin):
     list_filter = ["is_open"]
     search_fields = ["title_en", "slug", "company"]
     inlines = [ProductInline]
+    # The retention schedule (docs/retention.md), together at the end of the page.
+    RETENTION_FIELDS = [
+        "claim_retention_months",
+        "claim_photo_retention_months",
+        "purchaser_retention_months",
+        "email_retention_months",
+        "incident_retention_months",
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fields = [f for f in self.get_fields(request, obj) if f not in self.RETENTION_FIELDS]
+        return [
+            (None, {"fields": fields}),
+            (
+                "Retention schedule",
+                {
+                    "fields": self.RETENTION_FIELDS,
+                    "description": "How long personal data is kept, in months; the daily "
+                    "retention job then removes it (docs/retention.md). The privacy notices "
+                    "promise six years (72) for claims and incidents.",
+                },
+            ),
+        ]
 
 
 @admin.register(RegistryEntry)

@@ -1,5 +1,6 @@
 """Recalls, their products and their serial registries. This app knows nothing of claims."""
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -81,6 +82,40 @@ class Recall(BilingualText, models.Model):
     )
     disposal_reminder_days = models.PositiveSmallIntegerField(
         default=14, help_text="Remind a consumer to send proof of disposal after this many days."
+    )
+    # The retention schedule (docs/retention.md), in months; `retention_apply` runs it daily.
+    claim_retention_months = models.PositiveSmallIntegerField(
+        default=72,
+        validators=[MinValueValidator(1)],
+        help_text="Months a claim's personal details (name, email, phone, street address, city, "
+        "postal code, order number, purchase date, notes) are kept after the claim ended "
+        "(closed, rejected or withdrawn). Then they are removed; the claim, its serial and its "
+        "history stay for the regulators' figures. The privacy notice promises 72 (six years).",
+    )
+    claim_photo_retention_months = models.PositiveSmallIntegerField(
+        default=72,
+        validators=[MinValueValidator(1)],
+        help_text="Months a claim's photos (serial label, proof of disposal) are kept after the "
+        "claim ended; then the files are deleted.",
+    )
+    purchaser_retention_months = models.PositiveSmallIntegerField(
+        default=72,
+        validators=[MinValueValidator(1)],
+        help_text="Months a known purchaser's name, email and order number are kept, counted "
+        "from the recall's announcement or from the purchaser's import, whichever is later.",
+    )
+    email_retention_months = models.PositiveSmallIntegerField(
+        default=12,
+        validators=[MinValueValidator(1)],
+        help_text="Months an email's recipient address and error text are kept after it was "
+        "sent (or failed for good); the row stays, as the record that it was sent.",
+    )
+    incident_retention_months = models.PositiveSmallIntegerField(
+        default=72,
+        validators=[MinValueValidator(1)],
+        help_text="Months an incident reporter's name, email and phone, their description and "
+        "photo and the staff's notes are kept after the company learned of the incident; what "
+        "happened, when and where stays for the regulators' figures.",
     )
     regulator_references = models.JSONField(
         default=dict, blank=True, help_text='e.g. {"CPSC": "25-XXX", "Health Canada": "RA-XXXXX"}'
