@@ -134,7 +134,9 @@ class Recall(BilingualText, models.Model):
     title = property(lambda self: self.localized("title"))
     sold_at = property(lambda self: self.localized("sold_at"))
     hazard = property(lambda self: self.localized("hazard"))
-    incidents = property(lambda self: self.localized("incidents"))
+    # Not `incidents`: that name is the reverse relation of incidents.Incident.recall, which
+    # would hide it (every recall page printed "incidents.Incident.None").
+    incidents_summary = property(lambda self: self.localized("incidents"))
     remedy = property(lambda self: self.localized("remedy"))
     disposal = property(lambda self: self.localized("disposal"))
     serial_location = property(lambda self: self.localized("serial_location"))

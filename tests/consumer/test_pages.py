@@ -54,6 +54,15 @@ def test_landing_page_tells_the_hazard_and_what_to_do(client, recall):
     assert "800-988-7973" in page
 
 
+def test_landing_page_tells_the_incidents_reported_in_each_language(client, recall):
+    # The recall's incident summary used to be hidden by the reverse relation to incidents.
+    page = client.get(RECALL).content.decode()
+    french = client.get(RECALL_FR).content.decode()
+    assert "33 reports of the batteries overheating" in page
+    assert "33 signalements de batteries" in french
+    assert "Incident.None" not in page + french
+
+
 def test_landing_page_in_french(client, recall):
     page = client.get(RECALL_FR).content.decode()
     assert 'lang="fr-ca"' in page
