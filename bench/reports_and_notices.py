@@ -128,7 +128,7 @@ def notices_time(recall, *, count: int) -> dict:
     from django.test.utils import CaptureQueriesContext, override_settings
     from django.utils import timezone
 
-    from recallcases.notices import services
+    from recallcases.notices.services import sending as services
     from recallcases.notifications.emails import compose
     from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
     from recallcases.notifications.services import Outcome, deliver

@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
-from recallcases.notices.services import notices_tick
+from recallcases.notices.services.sending import (
+    notices_tick,
+)
 
 
 @shared_task(ignore_result=True)

@@ -7,7 +7,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from recallcases.notices.models import Purchaser
-from recallcases.notices.services import purchaser_unsubscribe
+from recallcases.notices.services.purchasers import (
+    purchaser_unsubscribe,
+)
 from recallcases.notices.tokens import purchaser_id_from_token
 
 

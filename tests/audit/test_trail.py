@@ -18,10 +18,12 @@ from recallcases.claims.services.tracking import tracking_import
 from recallcases.claims.transitions import Actor
 from recallcases.core.photo_pipeline import process_photo
 from recallcases.notices.models import Purchaser
-from recallcases.notices.services import (
-    notices_send,
+from recallcases.notices.services.purchasers import (
     purchasers_bounced_csv,
     purchasers_import_csv,
+)
+from recallcases.notices.services.sending import (
+    notices_send,
 )
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
 from recallcases.notifications.services import outbox_retry

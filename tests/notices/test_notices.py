@@ -12,14 +12,16 @@ from django.utils.html import escape
 
 from recallcases.notices.models import Purchaser
 from recallcases.notices.selectors import notices_due_soon
-from recallcases.notices.services import (
+from recallcases.notices.services.purchasers import (
+    purchaser_unsubscribe,
+)
+from recallcases.notices.services.sending import (
     MAX_REMINDERS,
     PUBLISH_AHEAD,
     PUBLISH_BEHIND,
     notices_publish,
     notices_send,
     notices_tick,
-    purchaser_unsubscribe,
 )
 from recallcases.notices.tokens import unsubscribe_token
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail

@@ -153,7 +153,9 @@ def _purchasers_in_every_state(speaker, count: int) -> None:
     """`count` purchasers of each kind: notified and sent, failed, claimed, bounced, not yet."""
     from django.utils import timezone
 
-    from recallcases.notices.services import notices_send
+    from recallcases.notices.services.sending import (
+        notices_send,
+    )
 
     recall = speaker.recall
     for _ in range(count):

@@ -12,10 +12,12 @@ from recallcases.claims.models import ClaimStatus
 from recallcases.core.csv_files import CsvRefused
 from recallcases.notices.models import Purchaser
 from recallcases.notices.selectors import claims_not_on_list, notice_counts, with_claimed
-from recallcases.notices.services import (
-    notices_send,
+from recallcases.notices.services.purchasers import (
     purchasers_bounced_csv,
     purchasers_import_csv,
+)
+from recallcases.notices.services.sending import (
+    notices_send,
 )
 from recallcases.notifications.models import EmailKind
 from tests.factories import ClaimFactory, ProductFactory

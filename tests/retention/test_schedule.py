@@ -19,7 +19,12 @@ from recallcases.incidents.retention import INCIDENT_DETAILS, incident_retention
 from recallcases.incidents.services import IncidentDetails, incident_report
 from recallcases.notices.models import Purchaser
 from recallcases.notices.retention import PURCHASER_DETAILS, purchaser_retention_apply
-from recallcases.notices.services import notices_send, purchasers_import
+from recallcases.notices.services.purchasers import (
+    purchasers_import,
+)
+from recallcases.notices.services.sending import (
+    notices_send,
+)
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
 from recallcases.notifications.retention import EMAIL_RECIPIENTS, outbox_retention_apply
 from recallcases.retention.services import retention_apply

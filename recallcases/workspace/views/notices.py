@@ -18,10 +18,12 @@ from recallcases.notices.selectors import (
     purchaser_list,
     recalls_with_purchasers,
 )
-from recallcases.notices.services import (
-    notices_send,
+from recallcases.notices.services.purchasers import (
     purchasers_bounced_csv,
     purchasers_import_csv,
+)
+from recallcases.notices.services.sending import (
+    notices_send,
 )
 from recallcases.notifications.models import EmailKind
 from recallcases.recalls.models import Country, Recall

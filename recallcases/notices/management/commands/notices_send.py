@@ -1,6 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from recallcases.notices.services import notices_publish, notices_send
+from recallcases.notices.services.sending import (
+    notices_publish,
+    notices_send,
+)
 from recallcases.notifications.models import EmailKind
 from recallcases.recalls.models import Recall
 

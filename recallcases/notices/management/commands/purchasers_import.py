@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from recallcases.core.csv_files import CsvRefused
-from recallcases.notices.services import purchasers_import_csv
+from recallcases.notices.services.purchasers import (
+    purchasers_import_csv,
+)
 from recallcases.recalls.models import Recall
 
 

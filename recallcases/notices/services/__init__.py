@@ -1,0 +1,1 @@
+"""Direct notice's services: the purchaser list (`purchasers`) and sending notices (`sending`)."""
