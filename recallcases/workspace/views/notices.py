@@ -6,8 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recallcases.claims.models import Language
@@ -38,26 +37,30 @@ SEND_BATCH = 5000
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 
 STATE_CHOICES = [
-    ("", _lazy("All")),
-    ("not_notified", _lazy("Not notified yet")),
-    ("pending", _lazy("Notice waiting to be sent")),
-    ("sent", _lazy("Notice sent")),
-    ("failed", _lazy("Notice failed")),
-    ("bounced", _lazy("Bounced")),
-    ("unsubscribed", _lazy("Unsubscribed")),
-    ("claimed", _lazy("Claimed")),
-    ("not_claimed", _lazy("Not claimed")),
+    ("", gettext_lazy("All")),
+    ("not_notified", gettext_lazy("Not notified yet")),
+    ("pending", gettext_lazy("Notice waiting to be sent")),
+    ("sent", gettext_lazy("Notice sent")),
+    ("failed", gettext_lazy("Notice failed")),
+    ("bounced", gettext_lazy("Bounced")),
+    ("unsubscribed", gettext_lazy("Unsubscribed")),
+    ("claimed", gettext_lazy("Claimed")),
+    ("not_claimed", gettext_lazy("Not claimed")),
 ]
 
 
 class PurchaserFilterForm(forms.Form):
-    q = forms.CharField(label=_lazy("Search"), required=False, max_length=200)
-    state = forms.ChoiceField(label=_lazy("State"), required=False, choices=STATE_CHOICES)
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=200)
+    state = forms.ChoiceField(label=gettext_lazy("State"), required=False, choices=STATE_CHOICES)
     country = forms.ChoiceField(
-        label=_lazy("Country"), required=False, choices=[("", _lazy("All")), *Country.choices]
+        label=gettext_lazy("Country"),
+        required=False,
+        choices=[("", gettext_lazy("All")), *Country.choices],
     )
     language = forms.ChoiceField(
-        label=_lazy("Language"), required=False, choices=[("", _lazy("All")), *Language.choices]
+        label=gettext_lazy("Language"),
+        required=False,
+        choices=[("", gettext_lazy("All")), *Language.choices],
     )
 
     def __init__(self, *args, **kwargs):

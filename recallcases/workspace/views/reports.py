@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from recallcases.notices.selectors import claims_not_on_list
@@ -55,7 +55,7 @@ class Regulator:
 
 
 CPSC = Regulator(
-    _lazy("CPSC monthly progress report"),
+    gettext_lazy("CPSC monthly progress report"),
     cpsc_report,
     "workspace:report_cpsc",
     "workspace:report_cpsc_csv",
@@ -63,7 +63,7 @@ CPSC = Regulator(
     "cpsc",
 )
 HEALTH_CANADA = Regulator(
-    _lazy("Health Canada recall effectiveness report"),
+    gettext_lazy("Health Canada recall effectiveness report"),
     health_canada_report,
     "workspace:report_health_canada",
     "workspace:report_health_canada_csv",
