@@ -1,6 +1,7 @@
 """Shipping addresses in the United States and Canada: regions and postal codes (pure)."""
 
 import re
+import string
 
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,8 @@ _POSTAL_DISTRICTS = {
     "K": {"ON"}, "L": {"ON"}, "M": {"ON"}, "N": {"ON"}, "P": {"ON"}, "R": {"MB"}, "S": {"SK"},
     "T": {"AB"}, "V": {"BC"}, "X": {"NT", "NU"}, "Y": {"YT"},
 }  # fmt: skip
+# Upper case for ASCII letters only: str.upper() turns ſ into S, and ſ1A 0B1 was a postal code.
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 class AddressError(ValueError):
@@ -72,7 +75,7 @@ class AddressError(ValueError):
 
 def normalise_postal_code(*, country: str, raw: str, region: str = "") -> str:
     """Return the postal code in its standard form (12345, 12345-6789, K1A 0B1) or raise."""
-    compact = re.sub(r"\s+", "", raw or "").upper()
+    compact = re.sub(r"\s+", "", raw or "").translate(_ASCII_UPPER)
     if country == "US":
         match = _ZIP.match(compact)
         if not match:

@@ -1,6 +1,7 @@
 """Serial numbers as consumers type them and as registries store them (pure functions)."""
 
 import re
+import string
 from dataclasses import dataclass
 
 # Letters that some serial formats never use, and the digit a consumer most likely meant.
@@ -9,6 +10,9 @@ LETTER_LOOKALIKES = {"O": "0", "I": "1"}
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―−_.·/]+")
 _ALPHANUMERIC = re.compile(r"[A-Z0-9]+")
 _TRAILING_DIGITS = re.compile(r"^(.*?)(\d*)$")
+# Upper case for ASCII letters only: str.upper() turns ı into I, ſ into S, ß into SS and ﬁ into FI,
+# which made serial characters of what no serial holds (and read ı as 1, "because it was an I").
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 @dataclass(frozen=True)
@@ -25,10 +29,11 @@ class NormalisedSerial:
 def normalise_serial(raw: str, *, excluded_letters: str = "OI") -> NormalisedSerial:
     """Return the serial in canonical form: upper case, no separators, excluded letters as digits.
 
+    Characters outside ASCII are kept as typed, so a serial holding one is not well formed.
     Only letters that the format never uses are changed (O to 0, I to 1 where O and I are
     excluded); other look-alikes (1/L, 2/Z) are valid characters and are left as typed.
     """
-    value = _SEPARATORS.sub("", raw or "").upper()
+    value = _SEPARATORS.sub("", raw or "").translate(_ASCII_UPPER)
     replaced = []
     for letter in excluded_letters.upper():
         digit = LETTER_LOOKALIKES.get(letter)
