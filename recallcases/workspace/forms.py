@@ -115,6 +115,21 @@ class CsvUploadForm(forms.Form):
         """Show why the file was refused as a whole: nothing of it was imported."""
         self.add_error("file", gettext("Nothing imported: %(reason)s") % {"reason": refused})
 
+    def imported(self, importer, **arguments):
+        """The report of `importer(file=..., file_name=..., **arguments)` on the uploaded file.
+
+        None when the form is not valid or the file is refused as a whole: the form says why.
+        The one path every import page takes from an upload to its service.
+        """
+        if not self.is_valid():
+            return None
+        upload = self.cleaned_data["file"]
+        try:
+            return importer(file=upload, file_name=upload.name, **arguments)
+        except CsvRefused as refused:
+            self.refuse(refused)
+            return None
+
 
 class TrackingImportForm(CsvUploadForm):
     bad_rows = forms.ChoiceField(

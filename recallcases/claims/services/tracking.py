@@ -98,7 +98,9 @@ class _Row:
     remedy: str
 
 
-def tracking_import(*, file, actor: Actor, apply_good_rows: bool) -> TrackingImportReport:
+def tracking_import(
+    *, file, actor: Actor, apply_good_rows: bool, file_name: str = ""
+) -> TrackingImportReport:
     """Record the shipments a partner's CSV lists (reference, carrier, tracking_number, remedy).
 
     Each row is shipped by `claim_ship`, with the actor's rights. A row that is refused changes
@@ -133,7 +135,7 @@ def tracking_import(*, file, actor: Actor, apply_good_rows: bool) -> TrackingImp
         actor_kind=actor.kind,
         action=AuditAction.TRACKING_IMPORT,
         subject=None,
-        subject_label=getattr(file, "name", "") or "",
+        subject_label=file_name or getattr(file, "name", "") or "",
         after={
             "rows": len(report.rows),
             "applied": report.applied,

@@ -15,7 +15,6 @@ from recallcases.claims.selectors import shipping_csv
 from recallcases.claims.services import claim_ship
 from recallcases.claims.services.tracking import IMPORT_MAX_BYTES, tracking_import
 from recallcases.claims.transitions import Actor, TransitionRefused
-from recallcases.core.csv_files import CsvRefused
 from recallcases.workspace.forms import GOOD_ROWS, ShipmentForm, TrackingImportForm
 from recallcases.workspace.permissions import staff_view
 
@@ -94,15 +93,11 @@ def tracking_import_view(request):
         form = TrackingImportForm(
             request.POST, request.FILES, max_bytes=IMPORT_MAX_BYTES, help_text=IMPORT_HELP
         )
-        if form.is_valid():
-            try:
-                report = tracking_import(
-                    file=form.cleaned_data["file"],
-                    actor=Actor.staff(request.user),
-                    apply_good_rows=form.cleaned_data["bad_rows"] == GOOD_ROWS,
-                )
-            except CsvRefused as refused:
-                form.refuse(refused)
+        report = form.imported(
+            tracking_import,
+            actor=Actor.staff(request.user),
+            apply_good_rows=form.data.get("bad_rows") == GOOD_ROWS,
+        )
     else:
         form = TrackingImportForm(max_bytes=IMPORT_MAX_BYTES, help_text=IMPORT_HELP)
     return render(request, "workspace/fulfilment_import.html", {"form": form, "report": report})

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from recallcases.claims.models import Language
-from recallcases.core.csv_files import CsvRefused
 from recallcases.notices.selectors import (
     PurchaserFilters,
     notice_counts,
@@ -151,16 +150,7 @@ def purchasers_import_view(request, slug):
         form = CsvUploadForm(
             request.POST, request.FILES, max_bytes=UPLOAD_MAX_BYTES, help_text=help_text
         )
-        if form.is_valid():
-            try:
-                report = purchasers_import_csv(
-                    recall=recall,
-                    file=form.cleaned_data["file"],
-                    actor=request.user,
-                    file_name=form.cleaned_data["file"].name,
-                )
-            except CsvRefused as refused:
-                form.refuse(refused)
+        report = form.imported(purchasers_import_csv, recall=recall, actor=request.user)
     else:
         form = CsvUploadForm(max_bytes=UPLOAD_MAX_BYTES, help_text=help_text)
     return render(
@@ -183,16 +173,7 @@ def bounces_import_view(request, slug):
         form = CsvUploadForm(
             request.POST, request.FILES, max_bytes=UPLOAD_MAX_BYTES, help_text=help_text
         )
-        if form.is_valid():
-            try:
-                report = purchasers_bounced_csv(
-                    file=form.cleaned_data["file"],
-                    recall=recall,
-                    actor=request.user,
-                    file_name=form.cleaned_data["file"].name,
-                )
-            except CsvRefused as refused:
-                form.refuse(refused)
+        report = form.imported(purchasers_bounced_csv, recall=recall, actor=request.user)
     else:
         form = CsvUploadForm(max_bytes=UPLOAD_MAX_BYTES, help_text=help_text)
     return render(

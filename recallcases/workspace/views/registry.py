@@ -4,7 +4,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from recallcases.core.csv_files import CsvRefused
 from recallcases.recalls.services import REPORT_LIST_LIMIT, registry_import_csv
 from recallcases.workspace.forms import RegistryImportForm
 from recallcases.workspace.permissions import staff_view
@@ -34,16 +33,7 @@ def registry_import_view(request):
         )
         if form.is_valid():
             recall = form.cleaned_data["recall"]
-            try:
-                # Read row by row, from memory or from the temporary file.
-                report = registry_import_csv(
-                    recall=recall,
-                    file=form.cleaned_data["file"],
-                    actor=request.user,
-                    file_name=form.cleaned_data["file"].name,
-                )
-            except CsvRefused as refused:
-                form.refuse(refused)
+            report = form.imported(registry_import_csv, recall=recall, actor=request.user)
     else:
         form = RegistryImportForm(max_bytes=UPLOAD_MAX_BYTES, help_text=IMPORT_HELP)
     return render(
