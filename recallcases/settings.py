@@ -365,6 +365,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="recalls@localhost")
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="recallcases.localhost")
 ANYMAIL = env.dict("ANYMAIL", default={})
 
+# Days a claim's private status links keep working after the claim ended (closed, rejected or
+# withdrawn); then they show a page that says the claim is complete. Reopening revives them.
+STATUS_LINK_DAYS_AFTER_END = env.int("STATUS_LINK_DAYS_AFTER_END", default=90)
+
 # Rate limits of the public serial check and claim form, per client address.
 SERIAL_CHECK_RATE = env.str("SERIAL_CHECK_RATE", default="10/m")
 SERIAL_CHECK_DAILY_CAP = env.str("SERIAL_CHECK_DAILY_CAP", default="200/d")

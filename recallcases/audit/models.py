@@ -23,6 +23,7 @@ class AuditAction(models.TextChoices):
     USER_ROLES_CHANGE = "user.roles", _("Staff account's roles changed")
     GROUP_PERMISSIONS_CHANGE = "group.permissions", _("Role's permissions changed")
     AUTHENTICATOR_DELETE = "authenticator.delete", _("Staff member's authenticator removed")
+    LINKS_RENEW = "links.renew", _("Status links revoked and a new one emailed")
 
 
 # The keys of `before` and `after`, as a reader names them; a key missing here shows as it is.
@@ -58,6 +59,7 @@ VALUE_LABELS = {
     "permissions": _("permissions"),
     "authenticator": _("authenticator"),
     "confirmed": _("confirmed"),
+    "links_revoked": _("links revoked"),
 }
 
 

@@ -325,6 +325,16 @@ STEP_BY_PAIR: dict[tuple[str, str], Step] = {
 # A claim in one of these statuses no longer holds its serial: a new claim may be filed for it.
 RELEASED_STATUSES = tuple(entry.status for entry in STATUSES.values() if entry.releases_serial)
 
+# Statuses where a claim's life is over (closed, rejected, withdrawn): it waits for nothing, in
+# either order, unless staff reopen it. The retention schedule and the status links' expiry count
+# from the moment a claim reached one.
+ENDED_STATUSES = tuple(
+    entry.status
+    for entry in STATUSES.values()
+    if entry.waits_for(disposal_first=False) == Waits.NOTHING
+    and entry.waits_for(disposal_first=True) == Waits.NOTHING
+)
+
 
 def step_between(from_status: str, to_status: str) -> Step | None:
     """The step from one status to another, or None where the table has none."""

@@ -29,6 +29,9 @@ class Claim(models.Model):
     )
     reference = models.CharField(max_length=9, unique=True, editable=False)
     access_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # When staff revoked the link shown at filing (claim_links_revoke); None while it works. Kept,
+    # not blanked, so the trail of which link stopped when stays true.
+    access_token_revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     status = models.CharField(
         max_length=32, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED, editable=False
     )
@@ -115,6 +118,8 @@ class ClaimLink(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="links")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When staff revoked it (claim_links_revoke); None while it works.
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self):
         return f"link of {self.claim}"

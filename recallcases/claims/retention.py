@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
-from recallcases.claims.lifecycle import STATUSES, Waits
+from recallcases.claims.lifecycle import ENDED_STATUSES
 from recallcases.claims.models import Claim, ClaimEvent, ClaimLink, ClaimPhoto
 from recallcases.core.retention import RetentionCounts, months_before
 from recallcases.recalls.models import Recall
@@ -37,13 +37,6 @@ logger = logging.getLogger(__name__)
 CLAIM_PERSONAL_DATA = "claims' personal data"
 CLAIM_PHOTOS = "claim photos"
 
-# Statuses where a claim's life is over (it waits for nothing, unless staff reopen it).
-ENDED_STATUSES = tuple(
-    entry.status
-    for entry in STATUSES.values()
-    if entry.waits_for(disposal_first=False) == Waits.NOTHING
-    and entry.waits_for(disposal_first=True) == Waits.NOTHING
-)
 
 # Blanked by anonymisation; `access_token_hash` (unique) is replaced by a value no token hashes to.
 PERSONAL_FIELDS = {

@@ -2,9 +2,11 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from disposable_email_domains import blocklist
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Count,
@@ -25,24 +27,92 @@ from django.utils.translation import gettext_lazy as _
 
 from recallcases.audit.models import AuditEntry
 from recallcases.audit.selectors import audit_entries_of_claim
-from recallcases.claims.lifecycle import Waits, waiting_for
-from recallcases.claims.models import Claim, ClaimEvent, ClaimPhoto
+from recallcases.claims.lifecycle import ENDED_STATUSES, Waits, waiting_for
+from recallcases.claims.models import Claim, ClaimEvent, ClaimLink, ClaimPhoto
 from recallcases.claims.tokens import hash_access_token, normalise_reference
 from recallcases.core.csv_files import csv_lines
 from recallcases.recalls.serials import normalise_serial
 
 
-def claim_by_access_token(*, token: str) -> Claim | None:
-    """The claim whose private link carries `token`, or None. Compares hashes only."""
+class LinkState(StrEnum):
+    """What a private status link does now."""
+
+    OPEN = "open"  # it opens the claim
+    # The claim ended (closed, rejected, withdrawn) more than STATUS_LINK_DAYS_AFTER_END days ago.
+    EXPIRED = "expired"
+    REVOKED = "revoked"  # staff revoked it and emailed a new one
+
+
+@dataclass(frozen=True)
+class StatusLink:
+    """The claim a private link belongs to, and whether it still opens it."""
+
+    claim: Claim
+    state: LinkState
+
+
+def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink | None:
+    """The claim whose private link carries `token` and the link's state, or None when no
+    claim's link does. Compares hashes only.
+
+    A link expires STATUS_LINK_DAYS_AFTER_END days after the claim ended (reached a status where
+    its life is over); a reopened claim's links work again. A revoked link stays revoked.
+    """
     if not token or len(token) > 100:
         return None
     token_hash = hash_access_token(token)
-    claims = Claim.objects.select_related("recall", "product")
     # Two unique-index lookups: an OR across the join to links would scan every claim.
-    return (
-        claims.filter(access_token_hash=token_hash).first()
-        or claims.filter(links__token_hash=token_hash).first()
+    claim = (
+        Claim.objects.select_related("recall", "product")
+        .filter(access_token_hash=token_hash)
+        .first()
     )
+    if claim is not None:
+        revoked = claim.access_token_revoked_at is not None
+    else:
+        link = (
+            ClaimLink.objects.select_related("claim__recall", "claim__product")
+            .filter(token_hash=token_hash)
+            .first()
+        )
+        if link is None:
+            return None
+        claim, revoked = link.claim, link.revoked_at is not None
+    if revoked:
+        return StatusLink(claim=claim, state=LinkState.REVOKED)
+    if _link_expired(claim=claim, now=now or timezone.now()):
+        return StatusLink(claim=claim, state=LinkState.EXPIRED)
+    return StatusLink(claim=claim, state=LinkState.OPEN)
+
+
+def _link_expired(*, claim: Claim, now: datetime) -> bool:
+    if claim.status not in ENDED_STATUSES:
+        return False
+    # When the claim reached the status it is in: its latest event to it.
+    ended_at = (
+        claim.events.filter(to_status=claim.status)
+        .order_by("-created_at", "-pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    days = timedelta(days=settings.STATUS_LINK_DAYS_AFTER_END)
+    return ended_at is not None and ended_at + days <= now
+
+
+def claim_links_revoked_since(*, claim_id: int, moment: datetime) -> bool:
+    """Whether staff revoked the claim's links after `moment`: a browser that opened the claim
+    before then (perhaps through a leaked link) is shown nothing more of it."""
+    return (
+        Claim.objects.filter(pk=claim_id, access_token_revoked_at__gt=moment).exists()
+        or ClaimLink.objects.filter(claim_id=claim_id, revoked_at__gt=moment).exists()
+    )
+
+
+def claim_by_access_token(*, token: str) -> Claim | None:
+    """The claim whose private link carries `token`, or None, also when the link has expired or
+    was revoked. Compares hashes only."""
+    link = status_link_lookup(token=token)
+    return link.claim if link is not None and link.state == LinkState.OPEN else None
 
 
 @dataclass(frozen=True)

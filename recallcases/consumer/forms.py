@@ -172,6 +172,8 @@ class StatusUploadForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # The claim's version the page showed: a post from an older page is refused before the photo
+    # is decoded (StatusUploadForm.is_stale), and again by claim_transition.
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, asks_for_serial: bool, **kwargs):
@@ -180,6 +182,11 @@ class StatusUploadForm(forms.Form):
             del self.fields["serial"]
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def is_stale(self, *, version: int) -> bool:
+        """Whether this post was made from a page of another version of the claim than
+        `version`. Reads only the posted version: no field is cleaned, no photo decoded."""
+        return self.is_bound and self.data.get("version") != str(version)
 
 
 class WithdrawForm(forms.Form):

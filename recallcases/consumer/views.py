@@ -4,6 +4,7 @@ Views are thin: they parse input, call one service or selector, and render or re
 """
 
 import time
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,13 +12,17 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from recallcases.claims.models import ClaimPhoto, PhotoKind
-from recallcases.claims.selectors import claim_by_access_token
+from recallcases.claims.selectors import (
+    LinkState,
+    claim_links_revoked_since,
+    status_link_lookup,
+)
 from recallcases.claims.services import (
     ClaimRefused,
     ConsumerDetails,
@@ -42,6 +47,9 @@ SUBMITTED_CLAIM_TTL = 3600
 CHECKED_SERIAL = "checked_serial"
 # Claims whose private link this browser opened: their photos may be shown to it.
 OPENED_CLAIMS = "opened_claims"
+# When this browser last opened each of them (claim id as text → Unix time): a revocation of the
+# claim's links since then takes its photos away from it too.
+OPENED_AT = "opened_at"
 
 
 def home(request):
@@ -142,7 +150,23 @@ def _claim_initial(request, recall) -> dict:
 
 def _remember_opened(request, claim_id: int) -> None:
     opened = [pk for pk in request.session.get(OPENED_CLAIMS, []) if pk != claim_id]
-    request.session[OPENED_CLAIMS] = [*opened, claim_id][-20:]
+    request.session[OPENED_CLAIMS] = kept = [*opened, claim_id][-20:]
+    times = request.session.get(OPENED_AT, {})
+    request.session[OPENED_AT] = {
+        **{key: at for key, at in times.items() if key.isdigit() and int(key) in kept},
+        str(claim_id): time.time(),
+    }
+
+
+def _opened_by_this_browser(request, claim_id: int) -> bool:
+    """Whether this browser opened the claim's private link, and the link was not revoked since."""
+    if claim_id not in request.session.get(OPENED_CLAIMS, []):
+        return False
+    # A browser that opened it before this was recorded counts as having opened it long ago.
+    opened_at = request.session.get(OPENED_AT, {}).get(str(claim_id), 0)
+    return not claim_links_revoked_since(
+        claim_id=claim_id, moment=datetime.fromtimestamp(opened_at, tz=UTC)
+    )
 
 
 @never_cache
@@ -168,33 +192,50 @@ def claim_received(request, slug):
     )
 
 
+# The version check's refusal, as claim_transition words it.
+STALE_PAGE = gettext_lazy(
+    "This claim was changed by someone else meanwhile. Reload it and try again."
+)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def claim_status(request, token):
-    claim = claim_by_access_token(token=token)
-    if claim is None:
+    link = status_link_lookup(token=token)
+    if link is None:
         raise Http404
+    if link.state != LinkState.OPEN:
+        # Never the claim: only that the link is over, and whom to ask (the recall's support).
+        return render(
+            request,
+            "consumer/status_link_closed.html",
+            {"recall": link.claim.recall, "revoked": link.state == LinkState.REVOKED},
+            status=410,
+        )
+    claim = link.claim
     _remember_opened(request, claim.pk)
     expected = consumer_upload_kind(claim)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "upload" and _upload_over_limit(request):
+        return rate_limited(request)
     upload_form = withdraw_form = None
     if expected is not None:
-        asks_for_serial = expected[0] == PhotoKind.SERIAL_LABEL
-        upload_form = StatusUploadForm(
-            request.POST if request.POST.get("action") == "upload" else None,
-            request.FILES or None,
-            asks_for_serial=asks_for_serial,
-            initial={"version": claim.version},
-        )
+        upload_form = _upload_form(request if action == "upload" else None, claim, expected)
     if consumer_may_withdraw(claim):
         withdraw_form = WithdrawForm(
-            request.POST if request.POST.get("action") == "withdraw" else None,
+            request.POST if action == "withdraw" else None,
             initial={"version": claim.version},
         )
 
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "upload" and upload_form is not None:
-                if upload_form.is_valid():
+            if action == "upload" and upload_form is not None:
+                # Before the photo is decoded: a page of another version of the claim (a second
+                # tab, a replay) costs no decoding.
+                if upload_form.is_stale(version=claim.version):
+                    messages.error(request, STALE_PAGE)
+                    upload_form = _upload_form(None, claim, expected)
+                elif upload_form.is_valid():
                     data = upload_form.cleaned_data
                     claim_consumer_upload(
                         claim=claim,
@@ -205,7 +246,7 @@ def claim_status(request, token):
                     )
                     messages.success(request, _("Thank you. We received your photo."))
                     return redirect(request.path)
-            elif request.POST.get("action") == "withdraw" and withdraw_form is not None:
+            elif action == "withdraw" and withdraw_form is not None:
                 if withdraw_form.is_valid():
                     claim_withdraw(
                         claim=claim, expected_version=withdraw_form.cleaned_data["version"]
@@ -216,7 +257,7 @@ def claim_status(request, token):
                 messages.info(request, _("This claim is not waiting for anything from you."))
                 return redirect(request.path)
         except ClaimRefused as refused:
-            form = upload_form if request.POST.get("action") == "upload" else withdraw_form
+            form = upload_form if action == "upload" else withdraw_form
             form.add_error(refused.field if refused.field in form.fields else None, refused.message)
     return render(
         request,
@@ -233,6 +274,29 @@ def claim_status(request, token):
     )
 
 
+def _upload_form(request, claim, expected) -> StatusUploadForm:
+    """The upload form of the status page: bound to what `request` posted, or a fresh one."""
+    return StatusUploadForm(
+        request.POST if request is not None else None,
+        request.FILES if request is not None else None,
+        asks_for_serial=expected[0] == PhotoKind.SERIAL_LABEL,
+        initial={"version": claim.version},
+    )
+
+
+def _upload_over_limit(request) -> bool:
+    """Whether this upload is over the limits: uploads count as claim submissions, and a
+    corrected serial as a serial check too (the same counters as the public check), so the
+    status page is no cheaper way to probe the registry or to make the server decode photos."""
+    if request.POST.get("serial", "").strip() and over_rate_limit(
+        request,
+        group="serial-check",
+        rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
+    ):
+        return True
+    return over_rate_limit(request, group="status-upload", rates=[settings.CLAIM_SUBMIT_RATE])
+
+
 @never_cache
 def claim_photo(request, photo_id, variant):
     """A claim photo, to staff allowed to see photos or to the browser that opened its link."""
@@ -241,13 +305,12 @@ def claim_photo(request, photo_id, variant):
     photo = get_object_or_404(
         ClaimPhoto.objects.only("claim_id", "image", "thumbnail"), pk=photo_id
     )
-    opened = request.session.get(OPENED_CLAIMS, [])
     staff_may = (
         request.user.has_perm("claims.view_claim_photos")
         # A password alone is not enough where the second factor is due.
         and request.staff_cleared()
     )
-    allowed = staff_may or photo.claim_id in opened
+    allowed = staff_may or _opened_by_this_browser(request, photo.claim_id)
     if not allowed:
         raise Http404
     file = photo.thumbnail if variant == "thumbnail" else photo.image

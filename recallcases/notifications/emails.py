@@ -74,6 +74,11 @@ CONTENT = {
         [_("We are still waiting for the information we asked for. Your claim cannot go on "
            "without it.")],
     ),
+    K.LINK_RENEWED: (
+        _("A new link to your claim %(reference)s"),
+        [_("We replaced the private link to your claim: the links in our earlier emails no "
+           "longer work. From now on, use the link below.")],
+    ),
 }  # fmt: skip
 
 # Messages that ask the consumer to do something on their claim's page, and what.

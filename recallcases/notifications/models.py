@@ -25,6 +25,8 @@ class EmailKind(models.TextChoices):
     REOPENED = "reopened", _("Claim reopened")
     DISPOSAL_REMINDER = "disposal_reminder", _("Disposal reminder")
     INFORMATION_REMINDER = "information_reminder", _("Information reminder")
+    # Staff revoked the claim's links: the new one (claim_links_renew).
+    LINK_RENEWED = "link_renewed", _("New link to the claim")
     # To the recall's safety contact, not the consumer: an urgent incident report.
     INCIDENT_ALERT = "incident_alert", _("Urgent incident alert")
     # To a known purchaser (direct notice), not about a claim: the recall notice, then reminders.

@@ -12,11 +12,13 @@ from celery import current_app
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from recallcases.audit.models import AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.claims.lifecycle import STEPS, SUBMISSION, reminders
 from recallcases.claims.models import Claim, ClaimEvent
+from recallcases.claims.services import ClaimRefused, claim_links_revoke
 from recallcases.notifications.emails import KINDS, compose, new_message_id
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import EmailState, OutboundEmail
@@ -221,6 +223,35 @@ def _retry_audit(*, email_id: int, actor) -> None:
         before={"state": EmailState.FAILED},
         after={"state": EmailState.PENDING, "kind": email.kind},
     )
+
+
+@transaction.atomic
+def claim_links_renew(*, claim_id: int, actor) -> OutboundEmail:
+    """Staff revoke every private link of a claim and email its consumer a new one.
+
+    In one transaction: the links are revoked (those of emails not sent yet included), the audit
+    row is written, and the email with the new link is written to the outbox; its link is made
+    when it is sent, so it is the only one that works. Raises ClaimRefused when the retention
+    schedule has removed whom to write to.
+    """
+    claim = Claim.objects.select_for_update().get(pk=claim_id)
+    if claim.anonymised_at is not None:
+        raise ClaimRefused(
+            _("This claim's personal data was removed: there is no one to write to.")
+        )
+    earlier = list(OutboundEmail.objects.filter(claim=claim).values_list("message_id", flat=True))
+    revoked = claim_links_revoke(claim=claim, keys=earlier)
+    entry = audit_record(
+        actor=actor,
+        action=AuditAction.LINKS_RENEW,
+        subject=claim,
+        subject_label=claim.reference,
+        recall_id=claim.recall_id,
+        claim_id=claim.pk,
+        after={"links_revoked": revoked},
+    )
+    # The audit row is the cause: one email per revocation.
+    return outbox_write(kind=K.LINK_RENEWED, dedupe_key=f"audit:{entry.pk}", claim=claim)
 
 
 # reminder kind → (which claims wait for the consumer, the recall's field with the number of days),

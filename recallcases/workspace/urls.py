@@ -23,6 +23,11 @@ urlpatterns = [
     path("claims/<str:reference>/", claims.claim_detail, name="claim"),
     path("claims/<str:reference>/act/", claims.claim_act, name="claim_act"),
     path("claims/<str:reference>/ship/", fulfilment.claim_ship_view, name="claim_ship"),
+    path(
+        "claims/<str:reference>/links/renew/",
+        claims.claim_links_renew_view,
+        name="claim_links_renew",
+    ),
     path("approve/", claims.bulk_approve, name="bulk_approve"),
     path("fulfilment/", fulfilment.shipping_list, name="fulfilment"),
     path("fulfilment/export.csv", fulfilment.shipping_export, name="fulfilment_export"),

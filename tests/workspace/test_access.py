@@ -83,6 +83,7 @@ GET_TABLE = {
     "workspace:claim":             (LOGIN, LOGIN, NO, OK,     OK,     OK,     OK,     OTP),
     "workspace:claim_act":         (LOGIN, LOGIN, NO, METHOD, METHOD, METHOD, METHOD, OTP),
     "workspace:claim_ship":        (LOGIN, LOGIN, NO, NO,     METHOD, METHOD, NO,     OTP),
+    "workspace:claim_links_renew": (LOGIN, LOGIN, NO, NO,     METHOD, METHOD, NO,     OTP),
     "workspace:bulk_approve":      (LOGIN, LOGIN, NO, NO,     NO,     METHOD, NO,     OTP),
     "workspace:fulfilment":        (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_export": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -326,6 +327,35 @@ def claim_link_for(*, claim: Claim, key: str) -> str:
     # By claim and hash: a hash already held by another claim fails its unique index, loudly.
     ClaimLink.objects.get_or_create(claim=claim, token_hash=hash_access_token(token))
     return token
+
+
+def claim_links_revoke(*, claim: Claim, keys: Iterable[str] = ()) -> int:
+    """Revoke every live private link of `claim`, in the caller's transaction; return how many.
+
+    The link shown at filing and every emailed link are marked revoked, not deleted, so what
+    stopped when stays on record. `keys` are the Message-IDs of the claim's emails written so
+    far: the link of one not sent yet is made now, revoked, so that sending it later (or again)
+    does not bring back a live link from before the revocation. The caller writes the audit row
+    and the email with the new link (notifications.services.claim_links_renew).
+    """
+    now = timezone.now()
+    # Links not made yet are made revoked; those that exist keep their row and are revoked below.
+    ClaimLink.objects.bulk_create(
+        [
+            ClaimLink(
+                claim=claim,
+                token_hash=hash_access_token(derived_access_token(key)),
+                revoked_at=now,
+            )
+            for key in keys
+        ],
+        ignore_conflicts=True,
+    )
+    revoked = ClaimLink.objects.filter(claim=claim, revoked_at__isnull=True).update(revoked_at=now)
+    revoked += Claim.objects.filter(pk=claim.pk, access_token_revoked_at__isnull=True).update(
+        access_token_revoked_at=now
+    )
+    return revoked
 
 
 # Staff steps on claims that do more than a transition: shipping, bulk approval.

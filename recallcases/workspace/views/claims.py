@@ -24,13 +24,14 @@ from recallcases.claims.selectors import (
     staff_timeline,
     status_counts,
 )
-from recallcases.claims.services import claims_approve, tracking_url
+from recallcases.claims.services import ClaimRefused, claims_approve, tracking_url
 from recallcases.claims.transitions import (
     Actor,
     TransitionRefused,
     allowed_next_statuses,
     claim_transition,
 )
+from recallcases.notifications.services import claim_links_renew
 from recallcases.workspace.forms import ActionForm, QueueFilterForm, ShipmentForm
 from recallcases.workspace.permissions import staff_view
 
@@ -155,6 +156,25 @@ def claim_act(request, reference):
         if following is not None:
             return redirect("workspace:claim", reference=following.reference)
         return redirect("workspace:queue")
+    return redirect("workspace:claim", reference=claim.reference)
+
+
+# Those who may see whom the email goes to may send it: the link goes to the claim's address.
+@staff_view("claims.view_claim", "claims.view_shipping_details")
+@require_POST
+def claim_links_renew_view(request, reference):
+    claim = Claim.objects.filter(reference=reference).only("pk", "reference").first()
+    if claim is None:
+        raise Http404
+    try:
+        claim_links_renew(claim_id=claim.pk, actor=request.user)
+    except ClaimRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _("The claim's links no longer work; a new one is on its way to the consumer."),
+        )
     return redirect("workspace:claim", reference=claim.reference)
 
 
