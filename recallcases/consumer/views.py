@@ -60,7 +60,9 @@ def _open_recall(slug: str) -> Recall:
 def recall_detail(request, slug):
     recall = _open_recall(slug)
     return render(
-        request, "consumer/recall_detail.html", {"recall": recall, "form": SerialCheckForm()}
+        request,
+        "consumer/recall_detail.html",
+        {"recall": recall, "form": SerialCheckForm(recall=recall)},
     )
 
 
@@ -70,7 +72,9 @@ def serial_check(request, slug):
     # Serials are posted, never put in the address: addresses end up in logs and histories.
     if request.method == "GET":
         return render(
-            request, "consumer/serial_check.html", {"recall": recall, "form": SerialCheckForm()}
+            request,
+            "consumer/serial_check.html",
+            {"recall": recall, "form": SerialCheckForm(recall=recall)},
         )
     if over_rate_limit(
         request,
@@ -78,7 +82,7 @@ def serial_check(request, slug):
         rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
     ):
         return rate_limited(request)
-    form = SerialCheckForm(request.POST)
+    form = SerialCheckForm(request.POST, recall=recall)
     check = None
     if form.is_valid():
         check = serial_lookup(recall=recall, raw_serial=form.cleaned_data["serial"])
@@ -183,6 +187,7 @@ def claim_status(request, token):
             request.POST if request.POST.get("action") == "upload" else None,
             request.FILES or None,
             asks_for_serial=asks_for_serial,
+            recall=claim.recall,
             initial={"version": claim.version},
         )
     if consumer_may_withdraw(claim):
