@@ -141,11 +141,8 @@ class ClaimForm(forms.Form):
 
     def _recall_fields_set(self, recall) -> None:
         """The countries the recall serves, and its order number field (or none)."""
-        countries = [code for code in recall.countries if code in Country.values] or Country.values
-        self.fields["country"].choices = [
-            (code, label) for code, label in Country.choices if code in countries
-        ]
-        self.fields["region"].choices = region_choices(countries=countries)
+        self.fields["country"].choices = recall.country_choices()
+        self.fields["region"].choices = region_choices(countries=recall.served_countries)
         if recall.order_number == OrderNumberField.ABSENT:
             del self.fields["order_number"]
             return

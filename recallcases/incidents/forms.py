@@ -77,6 +77,9 @@ class IncidentForm(forms.Form):
             "Was it before or after the recall was announced on %(date)s?"
         ) % {"date": date_format(recall.announced_on, "DATE_FORMAT")}
         self.fields["timing"].help_text = _("If you gave the date, we use the date.")
+        # Where the recall was sold: a US-only recall's form offers no Canadian provinces.
+        self.fields["country"].choices = recall.country_choices()
+        self.fields["region"].choices = region_choices(countries=recall.served_countries)
         noun = {"noun": recall.product_noun}
         self.fields["description"].help_text = (
             _(

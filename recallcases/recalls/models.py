@@ -217,6 +217,15 @@ class Recall(BilingualText, models.Model):
     order_number_help = property(lambda self: self.localized("order_number_help"))
 
     @property
+    def served_countries(self) -> list[str]:
+        """The countries the recall serves (every known one if its data names none)."""
+        return [code for code in Country.values if code in self.countries] or list(Country.values)
+
+    def country_choices(self) -> list[tuple[str, str]]:
+        """The served countries, for a select field."""
+        return [(code, label) for code, label in Country.choices if code in self.served_countries]
+
+    @property
     def is_feminine_fr(self) -> bool:
         return self.product_gender_fr == FrenchGender.FEMININE
 
