@@ -197,7 +197,7 @@ STATUSES: dict[str, Status] = {
             waits=Waits.FULFILMENT,
             next_disposal_first=_(
                 "Your free replacement is approved. Before we ship it, dispose of the recalled "
-                "speaker safely and send us a photo as proof: see below."
+                "%(noun)s safely and send us a photo as proof: see below."
             ),
             waits_disposal_first=Waits.CONSUMER,
             milestone=_("Replacement approved"),
@@ -206,7 +206,7 @@ STATUSES: dict[str, Status] = {
         Status(
             S.REPLACEMENT_SHIPPED,
             next=_(
-                "Your replacement is on its way. Now dispose of the recalled speaker safely and "
+                "Your replacement is on its way. Now dispose of the recalled %(noun)s safely and "
                 "send us a photo as proof: see below."
             ),
             waits=Waits.CONSUMER,

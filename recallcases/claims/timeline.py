@@ -63,6 +63,8 @@ def consumer_timeline(claim: Claim) -> Timeline:
     next_step = STATUSES[claim.status].next_for(
         disposal_first=claim.recall.disposal_before_shipping
     )
+    # The table's sentences name the unit by the recall's word for it (%(noun)s).
+    next_step = str(next_step) % {"noun": claim.recall.product_noun}
     return Timeline(steps=steps, messages=messages, next=next_step, is_stopped=stopped)
 
 

@@ -1,7 +1,5 @@
 """Consumer forms: shape checks only; the services decide what is in scope."""
 
-import re
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
@@ -20,37 +18,45 @@ from recallcases.core.forms import (
     SingleLineField,
     check_region_in_country,
 )
-from recallcases.recalls.models import Country
+from recallcases.recalls.models import Country, OrderNumberField
 
-SERIAL_HELP = _(
-    "16 characters, on the underside of the speaker after “SN”. Careful with look-alikes: "
-    "1, L and I; 2 and Z; 0 and O."
-)
-_AMAZON_ORDER = re.compile(r"^\d{3}-\d{7}-\d{7}$", re.ASCII)
+
+def serial_help(recall) -> str:
+    """How the recall's serials look and where they are printed, from its data."""
+    words = {"length": recall.serial_lengths, "where": recall.serial_where}
+    if recall.serial_where:
+        text = _(
+            "%(length)s characters, %(where)s. Careful with look-alikes: 1, L and I; 2 and Z; "
+            "0 and O."
+        )
+    else:
+        text = _("%(length)s characters. Careful with look-alikes: 1, L and I; 2 and Z; 0 and O.")
+    text = text % words
+    if recall.serial_example:
+        text += " " + _("For example: %(example)s.") % {"example": recall.serial_example}
+    return text
 
 
 class SerialCheckForm(forms.Form):
     serial = forms.CharField(
         label=_("Serial number (SN code)"),
         max_length=80,
-        help_text=SERIAL_HELP,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, recall, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["serial"].help_text = serial_help(recall)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.add_input(Submit("check", _("Check my serial number")))
 
 
 class ClaimForm(forms.Form):
-    serial = SingleLineField(
-        label=_("Serial number (SN code)"), max_length=80, help_text=SERIAL_HELP
-    )
-    product = forms.ModelChoiceField(queryset=None, label=_("Your speaker"), empty_label=None)
+    serial = SingleLineField(label=_("Serial number (SN code)"), max_length=80)
+    product = forms.ModelChoiceField(queryset=None, empty_label=None)
     name = SingleLineField(label=_("Full name"), max_length=200)
     email = forms.EmailField(
         label=_("Email"), help_text=_("We send every update of your claim to this address.")
@@ -70,12 +76,8 @@ class ClaimForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    order_number = SingleLineField(
-        label=_("Amazon order number (optional)"),
-        required=False,
-        max_length=40,
-        help_text=_("For example 123-1234567-1234567. You can find it in your Amazon orders."),
-    )
+    # Label, help, shape and whether it is asked at all come from the recall (__init__).
+    order_number = SingleLineField(max_length=40)
     photo = PhotoField(
         label=_("Photo of the serial number label"),
         help_text=_("JPEG, PNG, WebP or HEIC, up to 10 MB. The label must be readable."),
@@ -91,6 +93,9 @@ class ClaimForm(forms.Form):
         self.recall = recall
         self.fields["product"].queryset = recall.products.all()
         self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.model})"
+        self.fields["product"].label = _("Your %(noun)s") % {"noun": recall.product_noun}
+        self.fields["serial"].help_text = serial_help(recall)
+        self._recall_fields_set(recall)
         for name, autocomplete in {
             "name": "name",
             "email": "email",
@@ -110,7 +115,12 @@ class ClaimForm(forms.Form):
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset(
-                _("Your speaker"), "serial", "product", "photo", "purchase_date", "order_number"
+                _("Your %(noun)s") % {"noun": recall.product_noun},
+                "serial",
+                "product",
+                "photo",
+                "purchase_date",
+                *(["order_number"] if "order_number" in self.fields else []),
             ),
             Fieldset(
                 _("Where to send the replacement"),
@@ -129,10 +139,30 @@ class ClaimForm(forms.Form):
             "consent",
         )
 
+    def _recall_fields_set(self, recall) -> None:
+        """The countries the recall serves, and its order number field (or none)."""
+        self.fields["country"].choices = recall.country_choices()
+        self.fields["region"].choices = region_choices(countries=recall.served_countries)
+        if recall.order_number == OrderNumberField.ABSENT:
+            del self.fields["order_number"]
+            return
+        field = self.fields["order_number"]
+        field.required = recall.order_number == OrderNumberField.REQUIRED
+        label = recall.order_number_label or _("Order number")
+        field.label = label if field.required else _("%(label)s (optional)") % {"label": label}
+        field.help_text = recall.order_number_help
+
     def clean_order_number(self):
         order = self.cleaned_data["order_number"].strip()
-        if order and not _AMAZON_ORDER.match(order):
-            raise forms.ValidationError(_("An Amazon order number looks like 123-1234567-1234567."))
+        if order and not self.recall.order_number_matches(order):
+            if self.recall.order_number_example:
+                raise forms.ValidationError(
+                    _("An order number looks like %(example)s.")
+                    % {"example": self.recall.order_number_example}
+                )
+            raise forms.ValidationError(
+                _("Type the order number exactly as your receipt shows it.")
+            )
         return order
 
     def clean_purchase_date(self):
@@ -143,6 +173,7 @@ class ClaimForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        data.setdefault("order_number", "")  # a recall that asks for none
         if not check_region_in_country(self, data):
             return data
         country, region = data.get("country"), data.get("region")
@@ -164,7 +195,6 @@ class StatusUploadForm(forms.Form):
         label=_("Corrected serial number (only if we asked for it)"),
         max_length=80,
         required=False,
-        help_text=SERIAL_HELP,
     )
     note = forms.CharField(
         label=_("Message to our team (optional)"),
@@ -176,10 +206,12 @@ class StatusUploadForm(forms.Form):
     # is decoded (StatusUploadForm.is_stale), and again by claim_transition.
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, asks_for_serial: bool, **kwargs):
+    def __init__(self, *args, asks_for_serial: bool, recall, **kwargs):
         super().__init__(*args, **kwargs)
         if not asks_for_serial:
             del self.fields["serial"]
+        else:
+            self.fields["serial"].help_text = serial_help(recall)
         self.helper = FormHelper()
         self.helper.form_tag = False
 

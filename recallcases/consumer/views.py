@@ -68,7 +68,9 @@ def _open_recall(slug: str) -> Recall:
 def recall_detail(request, slug):
     recall = _open_recall(slug)
     return render(
-        request, "consumer/recall_detail.html", {"recall": recall, "form": SerialCheckForm()}
+        request,
+        "consumer/recall_detail.html",
+        {"recall": recall, "form": SerialCheckForm(recall=recall)},
     )
 
 
@@ -78,7 +80,9 @@ def serial_check(request, slug):
     # Serials are posted, never put in the address: addresses end up in logs and histories.
     if request.method == "GET":
         return render(
-            request, "consumer/serial_check.html", {"recall": recall, "form": SerialCheckForm()}
+            request,
+            "consumer/serial_check.html",
+            {"recall": recall, "form": SerialCheckForm(recall=recall)},
         )
     if over_rate_limit(
         request,
@@ -86,7 +90,7 @@ def serial_check(request, slug):
         rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
     ):
         return rate_limited(request)
-    form = SerialCheckForm(request.POST)
+    form = SerialCheckForm(request.POST, recall=recall)
     check = None
     if form.is_valid():
         check = serial_lookup(recall=recall, raw_serial=form.cleaned_data["serial"])
@@ -280,6 +284,7 @@ def _upload_form(request, claim, expected) -> StatusUploadForm:
         request.POST if request is not None else None,
         request.FILES if request is not None else None,
         asks_for_serial=expected[0] == PhotoKind.SERIAL_LABEL,
+        recall=claim.recall,
         initial={"version": claim.version},
     )
 

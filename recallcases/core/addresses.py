@@ -40,13 +40,10 @@ CANADIAN_PROVINCES = [
 REGIONS = {"US": dict(US_STATES), "CA": dict(CANADIAN_PROVINCES)}
 
 
-def region_choices():
-    """States and provinces grouped by country, for a select field."""
-    return [
-        ("", _("Choose…")),
-        (_("United States"), US_STATES),
-        (_("Canada"), CANADIAN_PROVINCES),
-    ]
+def region_choices(countries=("US", "CA")):
+    """States and provinces grouped by country, for a select field: those of `countries` only."""
+    groups = {"US": (_("United States"), US_STATES), "CA": (_("Canada"), CANADIAN_PROVINCES)}
+    return [("", _("Choose…"))] + [groups[code] for code in countries if code in groups]
 
 
 # Digits are 0 to 9 only (re.ASCII): other scripts' digits (٠١٢, ०१२ ...) are no ZIP code.

@@ -50,17 +50,10 @@ class IncidentForm(forms.Form):
         label=_("What happened, in your own words"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_(
-            "For example: where the speaker was, whether it was charging, what you saw, "
-            "what was damaged, who was hurt and how."
-        ),
     )
     photo = PhotoField(
         label=_("Photo (optional)"),
         required=False,
-        help_text=_(
-            "A photo of the speaker or of the damage. JPEG, PNG, WebP or HEIC, up to 10 MB."
-        ),
     )
     contact_name = SingleLineField(label=_("Full name"), max_length=200)
     contact_email = forms.EmailField(label=_("Email"))
@@ -84,6 +77,21 @@ class IncidentForm(forms.Form):
             "Was it before or after the recall was announced on %(date)s?"
         ) % {"date": date_format(recall.announced_on, "DATE_FORMAT")}
         self.fields["timing"].help_text = _("If you gave the date, we use the date.")
+        # Where the recall was sold: a US-only recall's form offers no Canadian provinces.
+        self.fields["country"].choices = recall.country_choices()
+        self.fields["region"].choices = region_choices(countries=recall.served_countries)
+        noun = {"noun": recall.product_noun}
+        self.fields["description"].help_text = (
+            _(
+                "For example: where the %(noun)s was, whether it was charging, what you saw, "
+                "what was damaged, who was hurt and how."
+            )
+            % noun
+        )
+        self.fields["photo"].help_text = (
+            _("A photo of the %(noun)s or of the damage. JPEG, PNG, WebP or HEIC, up to 10 MB.")
+            % noun
+        )
         contact = ("contact_name", "contact_email", "contact_phone")
         if claim_reference:
             for name in contact:

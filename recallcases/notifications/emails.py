@@ -16,13 +16,14 @@ from recallcases.claims.services import claim_link_for, tracking_url
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import OutboundEmail
 
-# kind → (subject, paragraphs). Placeholders: %(reference)s, %(recall)s, %(product)s.
+# kind → (subject, paragraphs). Placeholders: %(reference)s, %(recall)s, %(product)s (the
+# product's name), %(noun)s (what the recall calls its unit: "speaker", "power bank").
 CONTENT = {
     K.RECEIVED: (
         _("We received your claim %(reference)s"),
         [
             _("Thank you. We received your claim for a free replacement of your %(product)s."),
-            _("Until your replacement arrives, do not use the recalled speaker: keep it powered "
+            _("Until your replacement arrives, do not use the recalled %(noun)s: keep it powered "
               "off and unplugged."),
         ],
     ),
@@ -32,7 +33,7 @@ CONTENT = {
     ),
     K.VERIFIED: (
         _("Your claim %(reference)s is verified"),
-        [_("Your speaker is part of the recall and your claim is in order. Your free "
+        [_("Your %(noun)s is part of the recall and your claim is in order. Your free "
            "replacement will be approved shortly.")],
     ),
     K.REPLACEMENT_APPROVED: (
@@ -41,7 +42,7 @@ CONTENT = {
     ),
     K.REPLACEMENT_SHIPPED: (
         _("Your replacement is on its way (%(reference)s)"),
-        [_("Your replacement speaker has shipped.")],
+        [_("Your replacement %(noun)s has shipped.")],
     ),
     K.DISPOSAL_REFUSED: (
         _("Please send a new proof of disposal (%(reference)s)"),
@@ -49,7 +50,7 @@ CONTENT = {
     ),
     K.DISPOSAL_CONFIRMED: (
         _("Your proof of disposal is accepted (%(reference)s)"),
-        [_("Thank you for disposing of the recalled speaker safely.")],
+        [_("Thank you for disposing of the recalled %(noun)s safely.")],
     ),
     K.REJECTED: (
         _("We could not accept your claim %(reference)s"),
@@ -65,7 +66,7 @@ CONTENT = {
     ),
     K.DISPOSAL_REMINDER: (
         _("Reminder: send your proof of disposal (%(reference)s)"),
-        [_("We have not received your proof that the recalled speaker is out of use. Please "
+        [_("We have not received your proof that the recalled %(noun)s is out of use. Please "
            "send it from your claim's page: the recalled unit must not be used or thrown in the "
            "household trash.")],
     ),
@@ -140,6 +141,7 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
             "reference": claim.reference,
             "recall": recall.title,
             "product": claim.product.name,
+            "noun": recall.product_noun,
         }
         shipment = (
             claim.shipments.order_by("-created_at").first()

@@ -1,5 +1,8 @@
 """Recalls, their products and their serial registries. This app knows nothing of claims."""
 
+import re
+
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
@@ -18,6 +21,28 @@ class Remedy(models.TextChoices):
 class Country(models.TextChoices):
     US = "US", _("United States")
     CA = "CA", _("Canada")
+
+
+class OrderNumberField(models.TextChoices):
+    """Whether the claim form asks for the order number of the purchase."""
+
+    ABSENT = "absent", "No order number field"
+    OPTIONAL = "optional", "Optional"
+    REQUIRED = "required", "Required"
+
+
+class FrenchGender(models.TextChoices):
+    """The grammatical gender of the product noun in French (ce haut-parleur, cette batterie)."""
+
+    MASCULINE = "m", "Masculine"
+    FEMININE = "f", "Feminine"
+
+
+def validate_regex(value: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValidationError(f"Not a regular expression: {error}") from None
 
 
 class BilingualText:
@@ -63,6 +88,50 @@ class Recall(BilingualText, models.Model):
     disposal_fr = models.TextField(blank=True)
     serial_location_en = models.TextField(help_text="Where the serial number is on the unit.")
     serial_location_fr = models.TextField(blank=True)
+    # The words a consumer reads: neutral defaults; each recall's file names its own product.
+    product_noun_en = models.CharField(
+        max_length=60, default="product", help_text='What the unit is called, e.g. "speaker".'
+    )
+    product_noun_plural_en = models.CharField(max_length=60, default="products")
+    product_noun_fr = models.CharField(max_length=60, default="produit")
+    product_noun_plural_fr = models.CharField(max_length=60, default="produits")
+    product_gender_fr = models.CharField(
+        max_length=1,
+        choices=FrenchGender.choices,
+        default=FrenchGender.MASCULINE,
+        help_text="Gender of the French noun: « ce haut-parleur » or « cette batterie externe ».",
+    )
+    serial_where_en = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='Where the serial is, to end "16 characters, ___", e.g. "on the underside of '
+        'the speaker after “SN”".',
+    )
+    serial_where_fr = models.CharField(max_length=200, blank=True)
+    serial_example = models.CharField(
+        max_length=40, blank=True, help_text="A made-up serial of the right shape, shown as help."
+    )
+    order_number = models.CharField(
+        max_length=10,
+        choices=OrderNumberField.choices,
+        default=OrderNumberField.ABSENT,
+        help_text="Whether the claim form asks for the order number, and if it must be given.",
+    )
+    order_number_label_en = models.CharField(
+        max_length=100, blank=True, help_text='e.g. "Amazon order number".'
+    )
+    order_number_label_fr = models.CharField(max_length=100, blank=True)
+    order_number_help_en = models.CharField(
+        max_length=200, blank=True, help_text="Where the consumer finds it."
+    )
+    order_number_help_fr = models.CharField(max_length=200, blank=True)
+    order_number_pattern = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[validate_regex],
+        help_text=r"A regular expression an order number must match whole, e.g. \d{3}-\d{7}.",
+    )
+    order_number_example = models.CharField(max_length=40, blank=True)
     support_phone = models.CharField(max_length=40, blank=True)
     support_hours_en = models.CharField(max_length=200, blank=True)
     support_hours_fr = models.CharField(max_length=200, blank=True)
@@ -141,6 +210,35 @@ class Recall(BilingualText, models.Model):
     disposal = property(lambda self: self.localized("disposal"))
     serial_location = property(lambda self: self.localized("serial_location"))
     support_hours = property(lambda self: self.localized("support_hours"))
+    product_noun = property(lambda self: self.localized("product_noun"))
+    product_noun_plural = property(lambda self: self.localized("product_noun_plural"))
+    serial_where = property(lambda self: self.localized("serial_where"))
+    order_number_label = property(lambda self: self.localized("order_number_label"))
+    order_number_help = property(lambda self: self.localized("order_number_help"))
+
+    @property
+    def served_countries(self) -> list[str]:
+        """The countries the recall serves (every known one if its data names none)."""
+        return [code for code in Country.values if code in self.countries] or list(Country.values)
+
+    def country_choices(self) -> list[tuple[str, str]]:
+        """The served countries, for a select field."""
+        return [(code, label) for code, label in Country.choices if code in self.served_countries]
+
+    @property
+    def is_feminine_fr(self) -> bool:
+        return self.product_gender_fr == FrenchGender.FEMININE
+
+    @property
+    def serial_lengths(self) -> str:
+        """The lengths of this recall's serials, e.g. "16" or "14/16"."""
+        lengths = sorted({product.serial_length for product in self.products.all()})
+        return "/".join(str(length) for length in lengths)
+
+    def order_number_matches(self, order_number: str) -> bool:
+        """Whether `order_number` has the recall's shape (any shape when it names none)."""
+        pattern = self.order_number_pattern
+        return not pattern or re.fullmatch(pattern, order_number, re.ASCII) is not None
 
     @property
     def what_to_do(self) -> list[str]:

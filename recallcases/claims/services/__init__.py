@@ -86,14 +86,19 @@ class SubmittedClaim:
 SERIAL_MESSAGES = {
     SerialVerdict.MALFORMED: _("Type the serial number exactly as it appears on the label."),
     SerialVerdict.WRONG_LENGTH: _(
-        "This recall's serial numbers have 16 characters. A unit whose serial number has another "
-        "length is not affected; check the label again."
+        "This recall's serial numbers have %(length)s characters. A unit whose serial number has "
+        "another length is not affected; check the label again."
     ),
     SerialVerdict.NOT_RECALLED: _(
         "This serial number is not part of the recall. Check it against the label; if you are "
         "sure it is right, contact support."
     ),
 }
+
+
+def _serial_message(verdict, recall) -> str:
+    """Why a serial is refused, with the recall's serial length."""
+    return str(SERIAL_MESSAGES[verdict]) % {"length": recall.serial_lengths}
 
 
 class _PhotoFiles:
@@ -163,7 +168,7 @@ def claim_submit(
     """
     check = serial_lookup(recall=recall, raw_serial=serial_as_typed)
     if not check.is_recalled:
-        raise ClaimRefused(SERIAL_MESSAGES[check.verdict], field="serial")
+        raise ClaimRefused(_serial_message(check.verdict, recall), field="serial")
     if product.recall_id != recall.pk:
         raise ClaimRefused(_("Choose one of this recall's products."), field="product")
 
@@ -258,7 +263,7 @@ def claim_consumer_upload(
     if corrected_serial.strip() and kind == PhotoKind.SERIAL_LABEL:
         check = serial_lookup(recall=claim.recall, raw_serial=corrected_serial)
         if not check.is_recalled:
-            raise ClaimRefused(SERIAL_MESSAGES[check.verdict], field="serial")
+            raise ClaimRefused(_serial_message(check.verdict, claim.recall), field="serial")
         serial = check
 
     files = _PhotoFiles()
