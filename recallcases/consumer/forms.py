@@ -54,6 +54,37 @@ class SerialCheckForm(forms.Form):
         self.helper.add_input(Submit("check", _("Check my serial number")))
 
 
+class SerialSearchForm(forms.Form):
+    """The home page's check: a serial, and the product when it is in more than one recall."""
+
+    serial = forms.CharField(
+        label=_("Serial number (SN code)"),
+        max_length=80,
+        help_text=_("Letters and digits, as printed on your product's label."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    # Offered only when the serial is in several recalls: the products of the matching recalls.
+    product = forms.TypedChoiceField(
+        label=_("Which product do you have?"),
+        coerce=int,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, products=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [(p.pk, f"{p.name} ({p.model})") for p in products]
+        if not products:
+            del self.fields["product"]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(
+            Submit("check", _("Continue") if products else _("Check my serial number"))
+        )
+
+
 class ClaimForm(forms.Form):
     serial = SingleLineField(label=_("Serial number (SN code)"), max_length=80)
     product = forms.ModelChoiceField(queryset=None, empty_label=None)

@@ -6,6 +6,8 @@ app_name = "consumer"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before the recall pages: "check" is no recall's slug.
+    path("check/", views.serial_check_any, name="serial_check_any"),
     path("status/<str:token>/", views.claim_status, name="claim_status"),
     path("<slug:slug>/", views.recall_detail, name="recall"),
     path("<slug:slug>/check/", views.serial_check, name="serial_check"),

@@ -34,10 +34,16 @@ from recallcases.claims.services import (
 )
 from recallcases.claims.timeline import consumer_timeline
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
-from recallcases.consumer.forms import ClaimForm, SerialCheckForm, StatusUploadForm, WithdrawForm
+from recallcases.consumer.forms import (
+    ClaimForm,
+    SerialCheckForm,
+    SerialSearchForm,
+    StatusUploadForm,
+    WithdrawForm,
+)
 from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.recalls.models import Recall
-from recallcases.recalls.selectors import serial_lookup
+from recallcases.recalls.selectors import serial_lookup, serial_lookup_any
 
 # Session keys. The status link's token is in the session only until the confirmation page first
 # shows it (then only its hash exists, in the database); the reference stays for an hour, so that
@@ -52,11 +58,69 @@ OPENED_CLAIMS = "opened_claims"
 OPENED_AT = "opened_at"
 
 
+def _open_recalls() -> list[Recall]:
+    return list(Recall.objects.open_to_claims().prefetch_related("products"))
+
+
 def home(request):
-    recalls = list(Recall.objects.open_to_claims())
+    recalls = _open_recalls()
     if len(recalls) == 1:
         return redirect("consumer:recall", slug=recalls[0].slug)
-    return render(request, "consumer/home.html", {"recalls": recalls})
+    return render(request, "consumer/home.html", {"recalls": recalls, "form": SerialSearchForm()})
+
+
+@require_http_methods(["GET", "POST"])
+def serial_check_any(request):
+    """The check across open recalls, for a consumer who does not know which recall is theirs."""
+    recalls = _open_recalls()
+    if request.method == "GET":
+        return render(
+            request, "consumer/home.html", {"recalls": recalls, "form": SerialSearchForm()}
+        )
+    # The same counters as each recall's own check: no cheaper way to probe the registries.
+    if over_rate_limit(
+        request,
+        group="serial-check",
+        rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
+    ):
+        return rate_limited(request)
+    form = SerialSearchForm(request.POST)
+    if not form.is_valid():
+        return render(request, "consumer/home.html", {"recalls": recalls, "form": form})
+    search = serial_lookup_any(serial=form.cleaned_data["serial"], recalls=recalls)
+    matches = search.matches
+    if len(matches) > 1:
+        # The serial's shape is in several recalls: the consumer names the product.
+        form = SerialSearchForm(request.POST, products=[m.check.product for m in matches])
+        chosen = form.cleaned_data.get("product") if form.is_valid() else None
+        matches = [m for m in matches if m.check.product.pk == chosen]
+        if not matches:
+            if not request.POST.get("product"):
+                form.errors.pop("product", None)
+            return render(
+                request,
+                "consumer/home.html",
+                {"recalls": recalls, "form": form, "verdict": "ambiguous"},
+            )
+    if matches:
+        recall, check = matches[0].recall, matches[0].check
+        request.session[CHECKED_SERIAL] = {
+            "recall": recall.slug,
+            "serial": check.serial.value,
+            "product": check.product.pk,
+        }
+        # The same answer as the recall's own check, whose page it is from here on.
+        return render(
+            request,
+            "consumer/serial_check.html",
+            {"recall": recall, "form": SerialCheckForm(recall=recall), "check": check},
+        )
+    verdict = "not_recalled" if search.is_well_formed else "malformed"
+    return render(
+        request,
+        "consumer/home.html",
+        {"recalls": recalls, "form": form, "verdict": verdict},
+    )
 
 
 def _open_recall(slug: str) -> Recall:

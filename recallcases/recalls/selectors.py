@@ -64,3 +64,37 @@ def serial_lookup(*, recall: Recall, raw_serial: str) -> SerialCheck:
     if entry is None:
         return SerialCheck(serial=serial, verdict=SerialVerdict.NOT_RECALLED)
     return SerialCheck(serial=serial, verdict=SerialVerdict.RECALLED, product=entry.product)
+
+
+@dataclass(frozen=True)
+class SerialMatch:
+    """A recall whose registry holds the serial, and the check as that recall's page tells it."""
+
+    recall: Recall
+    check: SerialCheck
+
+
+@dataclass(frozen=True)
+class SerialSearch:
+    """What the check across recalls found: nothing, one recall, or several to choose from."""
+
+    is_well_formed: bool
+    matches: tuple[SerialMatch, ...]
+
+
+def serial_lookup_any(*, serial: str, recalls) -> SerialSearch:
+    """Find the recalls among `recalls` whose registry holds the serial a consumer typed.
+
+    Each recall reads the serial with its own products' rules (excluded letters, lengths), as
+    its own check does; only recalls whose serials have the typed length cost a query, one
+    indexed query each. Prefetch the recalls' products (`prefetch_related("products")`), or each
+    recall costs a query for them too.
+    """
+    matches = []
+    for recall in recalls:
+        check = serial_lookup(recall=recall, raw_serial=serial)
+        if check.is_recalled:
+            matches.append(SerialMatch(recall=recall, check=check))
+    return SerialSearch(
+        is_well_formed=normalise_serial(serial).is_well_formed, matches=tuple(matches)
+    )
