@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from recallcases.recalls.models import Country, OrderNumberField, Product, Recall, Remedy
+from recallcases.recalls.models import Country, Product, Recall, Remedy
 
 # A serial shorter than this is no serial; a longer one would not fit a registry entry's prefix.
 SERIAL_LENGTH_MIN, SERIAL_LENGTH_MAX = 4, 40
@@ -202,13 +202,6 @@ def _language_errors(
 
 def _recall_rules(recall: dict, errors: dict[str, list[str]]) -> None:
     """Rules across a recall's fields."""
-    if recall.get("order_number", OrderNumberField.ABSENT) != OrderNumberField.ABSENT:
-        for name in (f"order_number_label_{suffix}" for suffix in LANGUAGE_SUFFIXES):
-            if not recall.get(name):
-                errors.setdefault(name, []).append(
-                    "missing: the claim form asks for the order number "
-                    f'(order_number is "{recall["order_number"]}")'
-                )
     pattern, example = recall.get("order_number_pattern"), recall.get("order_number_example")
     if pattern and example and not re.fullmatch(pattern, example, re.ASCII):
         errors.setdefault("order_number_example", []).append(
@@ -249,6 +242,20 @@ def _model_number_errors(products: list[dict], errors: dict[str, list[str]]) -> 
                 )
 
 
+def _serial_example_errors(
+    recall: dict, products: list[dict], errors: dict[str, list[str]]
+) -> None:
+    """The example serial shown as help has the shape of a product's serials."""
+    example = recall.get("serial_example")
+    default = Product._meta.get_field("serial_length").get_default()
+    lengths = {product.get("serial_length", default) for product in products}
+    if example and len(example) not in lengths:
+        errors.setdefault("serial_example", []).append(
+            f'"{example}" has {len(example)} characters; the products\' serials have '
+            f"{_names(sorted(lengths))}"
+        )
+
+
 def recall_file_check(data: Any) -> None:
     """Check a whole recall file; raise RecallFileInvalid naming every error with its field."""
     errors: dict[str, list[str]] = {}
@@ -274,5 +281,6 @@ def recall_file_check(data: Any) -> None:
             _product_rules(good, path, errors)
             good_products.append(good)
         _model_number_errors(good_products, errors)
+        _serial_example_errors(recall, good_products, errors)
     if errors:
         raise RecallFileInvalid(errors)
