@@ -266,10 +266,12 @@ def recall_file_check(data: Any) -> None:
             errors.setdefault(name, []).append(
                 'unknown field at the top of the file (a file has "recall" and "products")'
             )
+    recall: dict[str, Any] = {}
     if "recall" not in data:
         errors.setdefault("recall", []).append("missing (it is required)")
-    recall = _object_errors(Recall, data.get("recall", {}), "", errors)
-    _recall_rules(recall, errors)
+    else:
+        recall = _object_errors(Recall, data["recall"], "", errors)
+        _recall_rules(recall, errors)
     products = data.get("products")
     good_products = []
     if not isinstance(products, list) or not products:
@@ -281,6 +283,7 @@ def recall_file_check(data: Any) -> None:
             _product_rules(good, path, errors)
             good_products.append(good)
         _model_number_errors(good_products, errors)
-        _serial_example_errors(recall, good_products, errors)
+        if not any(path.endswith(".serial_length") for path in errors):
+            _serial_example_errors(recall, good_products, errors)
     if errors:
         raise RecallFileInvalid(errors)

@@ -168,6 +168,10 @@ def test_recall_file_check_names_the_file_shape(data, expected):
     assert any(line.startswith(expected) for line in errors), errors
 
 
+def test_recall_file_check_missing_recall_is_one_error():
+    assert errors_of({"products": SPEAKERS["products"]}) == ["recall: missing (it is required)"]
+
+
 def test_recall_file_check_reports_every_error_at_once():
     data = speakers(countries=["XX"], announced_on="5 Dec 2024", colour="black")
     del data["recall"]["company"]
