@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, NamedTuple
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from recallcases.audit.services import audit_record
 from recallcases.core import csv_files
 from recallcases.core.csv_files import CsvColumn, CsvReader, LineList
 from recallcases.recalls.models import Product, Recall, RegistryEntry
+from recallcases.recalls.recall_file import RecallFileInvalid, recall_file_check
 from recallcases.recalls.serials import normalise_serial, split_serial
 
 REGISTRY_CSV_COLUMNS = (
@@ -398,28 +400,39 @@ def _duplicates_report(cursor, report: RegistryImportReport) -> int:
     return int(units)
 
 
-@transaction.atomic
 def recall_load(*, data: dict) -> Recall:
-    """Create or update a recall and its products from a dict (see recalls/data/*.json).
+    """Create or update a recall and its products from a recall file (docs/recall-file.md).
 
-    Every field is validated before anything is saved; raises ValidationError or KeyError.
+    The whole file is checked first: a file with errors raises RecallFileInvalid, naming every
+    error with its field, and loads nothing. Products the file does not name are left as they are.
     """
-    fields = dict(data["recall"])
-    slug = fields.pop("slug")
-    recall = Recall.objects.filter(slug=slug).first() or Recall(slug=slug)
-    _assign_and_save(recall, fields)
-    for product_fields in data["products"]:
-        product_fields = dict(product_fields)
-        model = product_fields.pop("model")
-        product = Product.objects.filter(recall=recall, model=model).first() or Product(
-            recall=recall, model=model
-        )
-        _assign_and_save(product, product_fields)
+    recall_file_check(data)
+    with transaction.atomic():
+        fields = dict(data["recall"])
+        slug = fields.pop("slug")
+        recall = Recall.objects.filter(slug=slug).first() or Recall(slug=slug)
+        _assign_and_save(recall, fields, path="")
+        for index, product_fields in enumerate(data["products"]):
+            product_fields = dict(product_fields)
+            model = product_fields.pop("model")
+            product = Product.objects.filter(recall=recall, model=model).first() or Product(
+                recall=recall, model=model
+            )
+            _assign_and_save(product, product_fields, path=f"products[{index}]")
     return recall
 
 
-def _assign_and_save(instance, fields: dict) -> None:
+def _assign_and_save(instance, fields: dict, *, path: str) -> None:
     for name, value in fields.items():
         setattr(instance, name, value)
-    instance.full_clean()
+    try:
+        # What the file check cannot see (a rule of the database, a model's own clean).
+        instance.full_clean()
+    except ValidationError as error:
+        raise RecallFileInvalid(
+            {
+                ".".join(filter(None, [path, "" if name == NON_FIELD_ERRORS else name])): messages
+                for name, messages in error.message_dict.items()
+            }
+        ) from None
     instance.save()

@@ -1,0 +1,289 @@
+"""What a recall file may hold (docs/recall-file.md), and the check that names every error in one.
+
+Pure: no database. The fields, their types, lengths, choices and validators are read from the
+`Recall` and `Product` models, so a field added to a model is a field of the file, checked the same
+way; only what a model cannot say (the shape of its JSON fields, the range of serial lengths, rules
+across fields) is written here.
+"""
+
+import datetime
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from recallcases.recalls.models import Country, Product, Recall, Remedy
+
+# A serial shorter than this is no serial; a longer one would not fit a registry entry's prefix.
+SERIAL_LENGTH_MIN, SERIAL_LENGTH_MAX = 4, 40
+# The languages every recall is offered in: the site's (settings.LANGUAGES), as field suffixes.
+LANGUAGE_SUFFIXES = tuple(dict.fromkeys(code.split("-")[0] for code, _name in settings.LANGUAGES))
+LANGUAGE_NAMES = " and ".join(str(name) for _code, name in settings.LANGUAGES)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CAPITALS = re.compile(r"[A-Z]*")
+
+
+class RecallFileInvalid(ValidationError):
+    """A recall file with errors, each under its field's path (`products[1].serial_length`)."""
+
+    def lines(self) -> list[str]:
+        """Every error, one a line: "path: message"."""
+        return [
+            f"{path}: {message}" if path else message
+            for path, messages in self.message_dict.items()
+            for message in messages
+        ]
+
+
+def loadable_fields(model: type[models.Model]) -> dict[str, models.Field]:
+    """The fields a file may give for `model`, by name: all but the key, links and timestamps."""
+    return {
+        field.name: field
+        for field in model._meta.concrete_fields
+        if field.editable and not field.primary_key and not field.is_relation
+    }
+
+
+def is_required(field: models.Field) -> bool:
+    """Whether a file must give `field`: it may not be blank and has no default that is not."""
+    if field.blank:
+        return False
+    return not field.has_default() or field.get_default() in field.empty_values
+
+
+def _names(values) -> str:
+    return ", ".join(str(value) for value in values)
+
+
+def _shown(value: Any) -> str:
+    """A value as the file wrote it, cut short."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _list_of(
+    choices: list[str] | None, what: str, *, unique: bool = False
+) -> Callable[[Any], list[str]]:
+    """A check of a JSON list of strings, each one of `choices` when given."""
+
+    def check(value: Any) -> list[str]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return ['must be a list of texts, e.g. ["' + (choices or ["A3102016"])[0] + '"]']
+        errors = []
+        if choices is not None:
+            allowed = _names(choices)
+            errors += [
+                f'"{item}" is not {what} ({allowed})' for item in value if item not in choices
+            ]
+        if unique:
+            seen: set[str] = set()
+            for item in value:
+                if item.upper() in seen:
+                    errors.append(f'"{item}" is given twice')
+                seen.add(item.upper())
+        return errors
+
+    return check
+
+
+def _text_to_text(value: Any) -> list[str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(text, str) for key, text in value.items()
+    ):
+        return ['must be an object of texts, e.g. {"CPSC": "25-123"}']
+    return []
+
+
+# The shapes of the models' JSON fields, which the models cannot say.
+JSON_SHAPES: dict[tuple[type[models.Model], str], Callable[[Any], list[str]]] = {
+    (Recall, "countries"): _list_of(Country.values, "a country this program serves", unique=True),
+    (Recall, "remedies"): _list_of(Remedy.values, "a remedy this program offers", unique=True),
+    (Recall, "regulator_references"): _text_to_text,
+    (Product, "model_numbers"): _list_of(None, "", unique=True),
+}
+
+
+def _type_error(field: models.Field, value: Any) -> str | None:
+    """Why `value` is not of `field`'s type in a JSON file, or None when it is."""
+    if isinstance(field, models.BooleanField):
+        return None if isinstance(value, bool) else f"must be true or false, not {_shown(value)}"
+    if isinstance(field, models.IntegerField):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None
+        return f"must be a whole number, not {_shown(value)}"
+    if isinstance(field, models.DateField):
+        if isinstance(value, datetime.date):
+            return None
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                return f'"{value}" is not a date'
+            return None
+        return f"{_shown(value)} is not a date written YYYY-MM-DD, e.g. 2024-12-05"
+    if isinstance(field, models.CharField | models.TextField):
+        return None if isinstance(value, str) else f"must be a text, not {_shown(value)}"
+    return None
+
+
+def _value_errors(model: type[models.Model], field: models.Field, value: Any) -> list[str]:
+    """What is wrong with `value` for `field`: its type, then its shape, choices and validators."""
+    if (error := _type_error(field, value)) is not None:
+        return [error]
+    shape = JSON_SHAPES.get((model, field.name))
+    if shape is not None and (errors := shape(value)):
+        return errors
+    if field.choices:
+        allowed = [choice for choice, _label in field.flatchoices]
+        if value not in allowed and not (field.blank and value in field.empty_values):
+            return [f'"{value}" is not one of: {_names(allowed)}']
+    try:
+        field.clean(value, None)
+    except ValidationError as error:
+        return list(error.messages)
+    return []
+
+
+def _object_errors(
+    model: type[models.Model], data: Any, path: str, errors: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Check one object of the file against `model`'s fields; return its good values."""
+    prefix = f"{path}." if path else ""
+    if not isinstance(data, dict):
+        errors.setdefault(path or "recall", []).append("must be an object of fields")
+        return {}
+    fields = loadable_fields(model)
+    good: dict[str, Any] = {}
+    for name, value in data.items():
+        field = fields.get(name)
+        if field is None:
+            errors.setdefault(f"{prefix}{name}", []).append(
+                f"unknown field (a {model._meta.verbose_name} has no such field)"
+            )
+            continue
+        if problems := _value_errors(model, field, value):
+            errors.setdefault(f"{prefix}{name}", []).extend(problems)
+        else:
+            good[name] = value
+    for name, field in fields.items():
+        if is_required(field) and name not in data:
+            errors.setdefault(f"{prefix}{name}", []).append("missing (it is required)")
+    _language_errors(fields, data, prefix, errors)
+    return good
+
+
+def _language_errors(
+    fields: dict[str, models.Field], data: dict, prefix: str, errors: dict[str, list[str]]
+) -> None:
+    """A text given in one language the recall is offered in must be given in all of them."""
+    bases = {
+        name.rsplit("_", 1)[0]
+        for name in fields
+        if name.endswith(tuple(f"_{suffix}" for suffix in LANGUAGE_SUFFIXES))
+    }
+    for base in sorted(bases):
+        names = [f"{base}_{suffix}" for suffix in LANGUAGE_SUFFIXES]
+        if not all(name in fields for name in names):
+            continue
+        given = [name for name in names if isinstance(data.get(name), str) and data[name].strip()]
+        if not given:
+            continue
+        for name in names:
+            if name not in given and not (name not in data and is_required(fields[name])):
+                errors.setdefault(f"{prefix}{name}", []).append(
+                    f"missing, though {given[0]} is given: every recall is offered in "
+                    f"{LANGUAGE_NAMES}"
+                )
+
+
+def _recall_rules(recall: dict, errors: dict[str, list[str]]) -> None:
+    """Rules across a recall's fields."""
+    pattern, example = recall.get("order_number_pattern"), recall.get("order_number_example")
+    if pattern and example and not re.fullmatch(pattern, example, re.ASCII):
+        errors.setdefault("order_number_example", []).append(
+            f'"{example}" does not match order_number_pattern {pattern}'
+        )
+    affected, in_canada = recall.get("units_affected"), recall.get("units_affected_canada")
+    if affected is not None and in_canada is not None and in_canada > affected:
+        errors.setdefault("units_affected_canada", []).append(
+            f"{in_canada} is more than units_affected ({affected})"
+        )
+
+
+def _product_rules(product: dict, path: str, errors: dict[str, list[str]]) -> None:
+    """Rules a product's fields have that its model does not say."""
+    length = product.get("serial_length")
+    if length is not None and not SERIAL_LENGTH_MIN <= length <= SERIAL_LENGTH_MAX:
+        errors.setdefault(f"{path}.serial_length", []).append(
+            f"must be a whole number from {SERIAL_LENGTH_MIN} to {SERIAL_LENGTH_MAX}"
+        )
+    letters = product.get("serial_excluded_letters")
+    if letters and not _CAPITALS.fullmatch(letters):
+        errors.setdefault(f"{path}.serial_excluded_letters", []).append(
+            f'"{letters}" must be capital letters only, e.g. "OI"'
+        )
+
+
+def _model_number_errors(products: list[dict], errors: dict[str, list[str]]) -> None:
+    """A model or model number names one product only (the registry finds products by them)."""
+    owner: dict[str, int] = {}
+    for index, product in enumerate(products):
+        names = [("model", product["model"])] if "model" in product else []
+        names += [("model_numbers", number) for number in product.get("model_numbers", [])]
+        for field, name in names:
+            first = owner.setdefault(name.upper(), index)
+            if first != index:
+                errors.setdefault(f"products[{index}].{field}", []).append(
+                    f'"{name}" is already a model or model number of products[{first}]'
+                )
+
+
+def _serial_example_errors(
+    recall: dict, products: list[dict], errors: dict[str, list[str]]
+) -> None:
+    """The example serial shown as help has the shape of a product's serials."""
+    example = recall.get("serial_example")
+    default = Product._meta.get_field("serial_length").get_default()
+    lengths = {product.get("serial_length", default) for product in products}
+    if example and len(example) not in lengths:
+        errors.setdefault("serial_example", []).append(
+            f'"{example}" has {len(example)} characters; the products\' serials have '
+            f"{_names(sorted(lengths))}"
+        )
+
+
+def recall_file_check(data: Any) -> None:
+    """Check a whole recall file; raise RecallFileInvalid naming every error with its field."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(data, dict):
+        raise RecallFileInvalid({"": ['must be an object with "recall" and "products"']})
+    for name in data:
+        if name not in ("recall", "products"):
+            errors.setdefault(name, []).append(
+                'unknown field at the top of the file (a file has "recall" and "products")'
+            )
+    recall: dict[str, Any] = {}
+    if "recall" not in data:
+        errors.setdefault("recall", []).append("missing (it is required)")
+    else:
+        recall = _object_errors(Recall, data["recall"], "", errors)
+        _recall_rules(recall, errors)
+    products = data.get("products")
+    good_products = []
+    if not isinstance(products, list) or not products:
+        errors.setdefault("products", []).append("must be a list of at least one product")
+    else:
+        for index, product in enumerate(products):
+            path = f"products[{index}]"
+            good = _object_errors(Product, product, path, errors)
+            _product_rules(good, path, errors)
+            good_products.append(good)
+        _model_number_errors(good_products, errors)
+        if not any(path.endswith(".serial_length") for path in errors):
+            _serial_example_errors(recall, good_products, errors)
+    if errors:
+        raise RecallFileInvalid(errors)
