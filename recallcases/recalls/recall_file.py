@@ -200,8 +200,19 @@ def _language_errors(
                 )
 
 
+# Addresses of the consumer pages that sit where a recall's slug would (/<lang>/<slug>/): a recall
+# with one of these slugs could never be reached.
+RESERVED_SLUGS = frozenset(
+    {"check", "status", "unsubscribe", "photos", "workspace", "admin", "i18n"}
+)
+
+
 def _recall_rules(recall: dict, errors: dict[str, list[str]]) -> None:
     """Rules across a recall's fields."""
+    if recall.get("slug") in RESERVED_SLUGS:
+        errors.setdefault("slug", []).append(
+            f'"{recall["slug"]}" is the address of another page; choose another slug'
+        )
     pattern, example = recall.get("order_number_pattern"), recall.get("order_number_example")
     if pattern and example and not re.fullmatch(pattern, example, re.ASCII):
         errors.setdefault("order_number_example", []).append(

@@ -96,6 +96,8 @@ def test_recall_file_doc_names_every_field_and_points_to_both_examples():
         ({"order_number_example": "12-34"}, 'order_number_example: "12-34" does not match'),
         ({"support_email": "anker"}, "support_email: Enter a valid email address."),
         ({"slug": "Anker speakers"}, "slug: Enter a valid “slug”"),
+        # /<lang>/check/ is the check across recalls: a recall there could never be reached
+        ({"slug": "check"}, 'slug: "check" is the address of another page'),
         ({"regulator_references": ["CPSC"]}, "regulator_references: must be an object of texts"),
         ({"units_affected_canada": 70000}, "units_affected_canada: 70000 is more than"),
         ({"colour": "black"}, "colour: unknown field (a recall has no such field)"),
