@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from recallcases.audit.models import ActorKind, AuditEntry
+from recallcases.audit.models import ActorKind, AuditAction, AuditEntry
 
 
 def _jsonable(values: dict | None) -> dict | None:
@@ -35,6 +35,9 @@ def audit_record(
     of tracking numbers). `before` and `after` hold only the values the action changed or
     counted, never a secret (a status link's token) nor personal data the action is not about.
     """
+    if action not in AuditAction.values:
+        # A programming error, refused at once rather than a row no page can name.
+        raise ValueError(f"{action!r} is not an AuditAction")
     if actor_kind is None:
         actor_kind = ActorKind.STAFF if actor is not None else ActorKind.SYSTEM
     return AuditEntry.objects.create(

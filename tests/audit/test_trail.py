@@ -291,7 +291,7 @@ def test_postgresql_refuses_changing_or_deleting_an_entry(postgres, statement):
 def test_the_database_refuses_an_unknown_actor_kind():
     user = staff_user()
     with pytest.raises(IntegrityError), transaction.atomic():
-        audit_record(actor=None, actor_kind="robot", action="x", subject=user)
+        audit_record(actor=None, actor_kind="robot", action=AuditAction.EMAIL_RETRY, subject=user)
 
 
 def test_the_audit_app_imports_no_other_app_of_the_project():
@@ -307,3 +307,15 @@ def test_the_audit_app_imports_no_other_app_of_the_project():
     allowed = ("recallcases.audit", "recallcases.core")
     others = {n for n in imported if n.startswith("recallcases.") and not n.startswith(allowed)}
     assert others == set()
+
+
+def test_audit_record_refuses_an_action_it_cannot_name(manager):
+    # An action is a code of AuditAction, not a database choice: a typo must not become a row.
+    with pytest.raises(ValueError, match="not an AuditAction"):
+        audit_record(actor=manager, action="shipment.recorded", subject=None)
+    assert not AuditEntry.objects.exists()
+
+
+def test_audit_entry_names_its_action_in_words(manager):
+    entry = audit_record(actor=manager, action=AuditAction.EMAIL_RETRY, subject=None)
+    assert entry.get_action_display() == "Failed email sent again"
