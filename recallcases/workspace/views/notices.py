@@ -136,48 +136,49 @@ def notices_send_view(request, slug):
     return redirect("workspace:notices_recall", slug=recall.slug)
 
 
+def _import_page(request, slug, *, importer, help_text, template):
+    """A recall's CSV upload page (purchasers, bounces): the form, and the report once posted."""
+    recall = _recall(slug)
+    form = CsvUploadForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        max_bytes=UPLOAD_MAX_BYTES,
+        help_text=help_text,
+    )
+    report = (
+        form.imported(importer, recall=recall, actor=request.user)
+        if request.method == "POST"
+        else None
+    )
+    return render(request, template, {"recall": recall, "form": form, "report": report})
+
+
 @staff_view("notices.add_purchaser")
 @require_http_methods(["GET", "POST"])
 def purchasers_import_view(request, slug):
-    recall = _recall(slug)
-    help_text = _(
-        "Columns: name, email, order_number, model, serial, country (US or CA) and language "
-        "(en or fr-ca), with a header line; email and country are needed. Rows already on the "
-        "list are skipped."
-    )
-    report = None
-    if request.method == "POST":
-        form = CsvUploadForm(
-            request.POST, request.FILES, max_bytes=UPLOAD_MAX_BYTES, help_text=help_text
-        )
-        report = form.imported(purchasers_import_csv, recall=recall, actor=request.user)
-    else:
-        form = CsvUploadForm(max_bytes=UPLOAD_MAX_BYTES, help_text=help_text)
-    return render(
+    return _import_page(
         request,
-        "workspace/notices_import.html",
-        {"recall": recall, "form": form, "report": report},
+        slug,
+        importer=purchasers_import_csv,
+        help_text=_(
+            "Columns: name, email, order_number, model, serial, country (US or CA) and language "
+            "(en or fr-ca), with a header line; email and country are needed. Rows already on "
+            "the list are skipped."
+        ),
+        template="workspace/notices_import.html",
     )
 
 
 @staff_view("notices.send_notice")
 @require_http_methods(["GET", "POST"])
 def bounces_import_view(request, slug):
-    recall = _recall(slug)
-    help_text = _(
-        "Your email provider's export of bounces: a column email, address or recipient, and "
-        "optionally type and reason. Soft bounces are left alone."
-    )
-    report = None
-    if request.method == "POST":
-        form = CsvUploadForm(
-            request.POST, request.FILES, max_bytes=UPLOAD_MAX_BYTES, help_text=help_text
-        )
-        report = form.imported(purchasers_bounced_csv, recall=recall, actor=request.user)
-    else:
-        form = CsvUploadForm(max_bytes=UPLOAD_MAX_BYTES, help_text=help_text)
-    return render(
+    return _import_page(
         request,
-        "workspace/notices_bounces.html",
-        {"recall": recall, "form": form, "report": report},
+        slug,
+        importer=purchasers_bounced_csv,
+        help_text=_(
+            "Your email provider's export of bounces: a column email, address or recipient, and "
+            "optionally type and reason. Soft bounces are left alone."
+        ),
+        template="workspace/notices_bounces.html",
     )
