@@ -58,6 +58,25 @@ OPENED_CLAIMS = "opened_claims"
 OPENED_AT = "opened_at"
 
 
+def _over_serial_check_limit(request) -> bool:
+    """Whether this client is over the serial check's limits: every way to look a serial up (a
+    recall's check, the check across recalls, a corrected serial) counts on the same counters."""
+    return over_rate_limit(
+        request,
+        group="serial-check",
+        rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
+    )
+
+
+def _checked_serial_remember(request, *, recall: Recall, check) -> None:
+    """Keep a recalled serial for the claim form to fill in (read by `_claim_initial`)."""
+    request.session[CHECKED_SERIAL] = {
+        "recall": recall.slug,
+        "serial": check.serial.value,
+        "product": check.product.pk,
+    }
+
+
 def _open_recalls() -> list[Recall]:
     return list(Recall.objects.open_to_claims().prefetch_related("products"))
 
@@ -78,11 +97,7 @@ def serial_check_any(request):
             request, "consumer/home.html", {"recalls": recalls, "form": SerialSearchForm()}
         )
     # The same counters as each recall's own check: no cheaper way to probe the registries.
-    if over_rate_limit(
-        request,
-        group="serial-check",
-        rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
-    ):
+    if _over_serial_check_limit(request):
         return rate_limited(request)
     form = SerialSearchForm(request.POST)
     if not form.is_valid():
@@ -104,11 +119,7 @@ def serial_check_any(request):
             )
     if matches:
         recall, check = matches[0].recall, matches[0].check
-        request.session[CHECKED_SERIAL] = {
-            "recall": recall.slug,
-            "serial": check.serial.value,
-            "product": check.product.pk,
-        }
+        _checked_serial_remember(request, recall=recall, check=check)
         # The same answer as the recall's own check, whose page it is from here on.
         return render(
             request,
@@ -148,22 +159,14 @@ def serial_check(request, slug):
             "consumer/serial_check.html",
             {"recall": recall, "form": SerialCheckForm(recall=recall)},
         )
-    if over_rate_limit(
-        request,
-        group="serial-check",
-        rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
-    ):
+    if _over_serial_check_limit(request):
         return rate_limited(request)
     form = SerialCheckForm(request.POST, recall=recall)
     check = None
     if form.is_valid():
         check = serial_lookup(recall=recall, raw_serial=form.cleaned_data["serial"])
         if check.is_recalled:
-            request.session[CHECKED_SERIAL] = {
-                "recall": recall.slug,
-                "serial": check.serial.value,
-                "product": check.product.pk,
-            }
+            _checked_serial_remember(request, recall=recall, check=check)
     return render(
         request,
         "consumer/serial_check.html",
@@ -357,11 +360,7 @@ def _upload_over_limit(request) -> bool:
     """Whether this upload is over the limits: uploads count as claim submissions, and a
     corrected serial as a serial check too (the same counters as the public check), so the
     status page is no cheaper way to probe the registry or to make the server decode photos."""
-    if request.POST.get("serial", "").strip() and over_rate_limit(
-        request,
-        group="serial-check",
-        rates=[settings.SERIAL_CHECK_RATE, settings.SERIAL_CHECK_DAILY_CAP],
-    ):
+    if request.POST.get("serial", "").strip() and _over_serial_check_limit(request):
         return True
     return over_rate_limit(request, group="status-upload", rates=[settings.CLAIM_SUBMIT_RATE])
 
