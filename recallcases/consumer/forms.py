@@ -3,6 +3,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,55 @@ from recallcases.core.forms import (
     check_region_in_country,
 )
 from recallcases.recalls.models import Country, OrderNumberField
+
+# The code of the one photo a recall that lists no proof items asks for (claims' SERIAL_LABEL_CODE).
+SERIAL_LABEL_CODE = "serial_label"
+PHOTO_FORMATS = _("JPEG, PNG, WebP or HEIC, up to 10 MB.")
+
+
+class ProofExample:
+    """The layout object before a proof item's field: its example picture, if it has one. The
+    recall's texts are data, so they are rendered as values, never parsed as a template."""
+
+    def __init__(self, item):
+        self.item = item
+
+    def render(self, form, context, **kwargs):
+        return render_to_string("consumer/_proof_example.html", {"item": self.item})
+
+
+def proof_fields_add(form: forms.Form, items, *, optional: bool = False, missing=()) -> list:
+    """Give `form` one photo field per proof item of its recall, each with its label and
+    instruction, in place of its one `photo` field; return their layout (the example picture
+    before each field). `optional`: every field may be left empty (at least one is asked for
+    by `proof_photos`); `missing`: codes of required photos the claim does not have yet."""
+    if not items:
+        return ["photo"]
+    del form.fields["photo"]
+    layout = []
+    for item in items:
+        help_text = f"{item.instruction} {PHOTO_FORMATS}" if item.instruction else PHOTO_FORMATS
+        if item.code in missing:
+            help_text = f"{_('We do not have this photo yet.')} {help_text}"
+        form.fields[item.field_name] = PhotoField(
+            label=item.label, help_text=help_text, required=item.required and not optional
+        )
+        layout.append(ProofExample(item))
+        layout.append(item.field_name)
+    return layout
+
+
+def proof_photos(form: forms.Form, items) -> dict:
+    """The photos a valid form carries, by proof item code (the serial label's where the recall
+    lists none)."""
+    if not items:
+        photo = form.cleaned_data.get("photo")
+        return {SERIAL_LABEL_CODE: photo} if photo else {}
+    return {
+        item.code: form.cleaned_data[item.field_name]
+        for item in items
+        if form.cleaned_data.get(item.field_name)
+    }
 
 
 def serial_help(recall) -> str:
@@ -127,6 +177,9 @@ class ClaimForm(forms.Form):
         self.fields["product"].label = _("Your %(noun)s") % {"noun": recall.product_noun}
         self.fields["serial"].help_text = serial_help(recall)
         self._recall_fields_set(recall)
+        # The photos the recall asks for, each in its own field (docs/recall-file.md).
+        self.proof_items = list(recall.proof_items.all())
+        proof_layout = proof_fields_add(self, self.proof_items)
         for name, autocomplete in {
             "name": "name",
             "email": "email",
@@ -147,9 +200,10 @@ class ClaimForm(forms.Form):
         self.helper.layout = Layout(
             Fieldset(
                 _("Your %(noun)s") % {"noun": recall.product_noun},
+                HTML('{% include "consumer/_label_pictures.html" %}'),
                 "serial",
                 "product",
-                "photo",
+                *proof_layout,
                 "purchase_date",
                 *(["order_number"] if "order_number" in self.fields else []),
             ),
@@ -169,6 +223,10 @@ class ClaimForm(forms.Form):
             HTML('{% include "consumer/privacy_notice.html" %}'),
             "consent",
         )
+
+    def proof_photos(self) -> dict:
+        """The claim's photos by proof item code, once the form is valid."""
+        return proof_photos(self, self.proof_items)
 
     def _recall_fields_set(self, recall) -> None:
         """The countries the recall serves, and its order number field (or none)."""
@@ -237,14 +295,29 @@ class StatusUploadForm(forms.Form):
     # is decoded (StatusUploadForm.is_stale), and again by claim_transition.
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, asks_for_serial: bool, recall, **kwargs):
+    def __init__(self, *args, asks_for_serial: bool, recall, missing=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.asks_for_proof = asks_for_serial
         if not asks_for_serial:
             del self.fields["serial"]
+            self.proof_items = []
         else:
             self.fields["serial"].help_text = serial_help(recall)
+            # Asked for information: any of the recall's proof photos, e.g. the missing one.
+            self.proof_items = list(recall.proof_items.all())
+            proof_fields_add(self, self.proof_items, optional=True, missing=missing)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def clean(self):
+        data = super().clean()
+        if self.proof_items and not self.errors and not self.proof_photos():
+            raise forms.ValidationError(_("Please add at least one photo."))
+        return data
+
+    def proof_photos(self) -> dict:
+        """The proof photos sent, by proof item code (none when it takes proof of disposal)."""
+        return proof_photos(self, self.proof_items) if self.asks_for_proof else {}
 
     def is_stale(self, *, version: int) -> bool:
         """Whether this post was made from a page of another version of the claim than
