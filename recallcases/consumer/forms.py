@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
 from django.template.loader import render_to_string
+from django.utils.html import conditional_escape, format_html
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,9 +48,12 @@ def proof_fields_add(form: forms.Form, items, *, optional: bool = False, missing
     del form.fields["photo"]
     layout = []
     for item in items:
-        help_text = f"{item.instruction} {PHOTO_FORMATS}" if item.instruction else PHOTO_FORMATS
+        # Help texts are shown as HTML: the recall's words are escaped here.
+        help_text = conditional_escape(PHOTO_FORMATS)
+        if item.instruction:
+            help_text = format_html("{} {}", item.instruction, help_text)
         if item.code in missing:
-            help_text = f"{_('We do not have this photo yet.')} {help_text}"
+            help_text = format_html("{} {}", _("We do not have this photo yet."), help_text)
         form.fields[item.field_name] = PhotoField(
             label=item.label, help_text=help_text, required=item.required and not optional
         )

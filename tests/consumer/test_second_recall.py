@@ -6,7 +6,6 @@ printed elsewhere, an order number of another shape, sold at several stores, and
 States only. None of the speaker recall's words or numbers may show on its pages or emails.
 """
 
-import json
 import re
 from pathlib import Path
 
@@ -16,10 +15,9 @@ from django.core import mail
 from recallcases.claims.models import Claim, ClaimStatus
 from recallcases.claims.transitions import SYSTEM, claim_transition
 from recallcases.notifications.emails import CONTENT, compose_claim_email
-from recallcases.recalls.services import recall_load, registry_import
 from tests.consumer.test_pages import claim_form_data
-from tests.images import jpeg_bytes, photo_upload
 from tests.factories import OutboundEmailFactory, claim_with_link
+from tests.images import jpeg_bytes, photo_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -47,26 +45,6 @@ SPEAKER_WORDS = [
     "9,764",
 ]
 PROVINCES = ["Canada", "Ontario", "Quebec", "Québec", "Alberta", "British Columbia", "Yukon"]
-
-
-@pytest.fixture
-def power_banks(recall):
-    """The power bank recall beside the speaker recall (`recall`), with 500 serials."""
-    power_banks = recall_load(
-        data=json.loads(POWER_BANK_FILE.read_text(encoding="utf-8")),
-        base_dir=POWER_BANK_FILE.parent,
-    )
-    registry_import(
-        recall=power_banks,
-        rows=[
-            {
-                "model": "A1263",
-                "first_serial": "A1263PB0000001",
-                "last_serial": RECALLED[:-3] + "500",
-            }
-        ],
-    )
-    return power_banks
 
 
 def power_bank_form_data(**overrides) -> dict:
