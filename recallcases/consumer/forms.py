@@ -4,8 +4,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
 from django.template.loader import render_to_string
-from django.utils.html import conditional_escape, format_html
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.models import Language

@@ -35,9 +35,17 @@ class PictureForm(forms.ModelForm):
 class ProductForm(PictureForm):
     PICTURE_FIELDS = ("label_picture",)
 
+    class Meta:
+        model = Product
+        fields = "__all__"  # noqa: DJ007 - the admin edits every field of a recall
+
 
 class ProofItemForm(PictureForm):
     PICTURE_FIELDS = ("example_picture",)
+
+    class Meta:
+        model = ProofItem
+        fields = "__all__"  # noqa: DJ007 - the admin edits every field of a recall
 
 
 class ProductInline(admin.StackedInline):
