@@ -342,6 +342,8 @@ def claim_status(request, token):
             "claim": claim,
             "recall": claim.recall,
             "timeline": consumer_timeline(claim),
+            # Each under its proof item's label: one query for all.
+            "photos": claim.photos.select_related("proof_item"),
             "upload_form": upload_form,
             "asks_for_disposal": expected is not None and expected[0] == PhotoKind.DISPOSAL,
             "dropoff": DISPOSAL_DROPOFF.get(claim.country),

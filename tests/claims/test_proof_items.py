@@ -310,3 +310,25 @@ def test_status_upload_refuses_a_photo_for_another_recalls_item(recall, power_ba
     claim.refresh_from_db()
     assert claim.status == S.INFORMATION_REQUESTED
     assert not ClaimPhoto.objects.filter(claim=claim).exists()
+
+
+def test_claim_pages_read_the_photos_labels_in_one_query_however_many(
+    client, power_banks, reviewer, as_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    two = power_bank_claim(power_banks, serial_label=photo(), marked_unit=photo((9, 9, 9)))
+    Claim.objects.filter(pk=two.pk).update(status=S.REJECTED)  # frees the serial
+    three = power_bank_claim(
+        power_banks, serial_label=photo(), marked_unit=photo((9, 9, 9)), receipt=photo((1, 1, 1))
+    )
+    as_user(reviewer)
+    counts = []
+    for claim in (two, three):
+        client.get(f"/workspace/claims/{claim.reference}/")  # sessions and caches warmed
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(f"/workspace/claims/{claim.reference}/").content.decode()
+        counts.append(len(queries))
+        assert page.count('class="photo-label"') == claim.photos.count()
+    assert counts[0] == counts[1]

@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from recallcases.claims.models import Claim, ClaimStatus
 from recallcases.workspace.roles import REVIEWER
-from tests.e2e.test_staff_flow import roles, staff_browser  # noqa: F401 - fixtures
 from tests.images import jpeg_bytes
 from tests.workspace.conftest import member_of
 
@@ -27,7 +26,7 @@ def test_two_photo_proof_from_the_phone_to_verification(
     power_banks,
     roles,
     staff_browser,
-    phone,  # noqa: F811
+    phone,
 ):
     page = phone
     # the check shows where the label is on the power bank
