@@ -310,6 +310,7 @@ class StatusUploadForm(forms.Form):
             # Asked for information: any of the recall's proof photos, e.g. the missing one.
             self.proof_items = list(recall.proof_items.all())
             proof_fields_add(self, self.proof_items, optional=True, missing=missing)
+            self.order_fields([item.field_name for item in self.proof_items])
         self.helper = FormHelper()
         self.helper.form_tag = False
 

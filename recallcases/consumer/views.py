@@ -312,10 +312,12 @@ def claim_status(request, token):
                     upload_form = _upload_form(None, claim, expected)
                 elif upload_form.is_valid():
                     data = upload_form.cleaned_data
+                    # The proof photos asked for again, by item; else the proof of disposal.
+                    photos = upload_form.proof_photos()
                     claim_consumer_upload(
                         claim=claim,
-                        photo=data.get("photo"),
-                        photos=upload_form.proof_photos(),
+                        photo=None if photos else data["photo"],
+                        photos=photos,
                         corrected_serial=data.get("serial", ""),
                         note=data["note"],
                         expected_version=data["version"],

@@ -332,3 +332,23 @@ def test_claim_pages_read_the_photos_labels_in_one_query_however_many(
         counts.append(len(queries))
         assert page.count('class="photo-label"') == claim.photos.count()
     assert counts[0] == counts[1]
+
+
+def test_status_page_files_the_label_photo_under_the_label_whatever_the_items_order(
+    client, power_banks
+):
+    # given: a recall whose form asks for the marked unit first, and a claim asked for more
+    power_banks.proof_items.filter(code="marked_unit").update(order=0)
+    power_banks.proof_items.filter(code="serial_label").update(order=1)
+    claim, token = claim_with_link(
+        recall=power_banks, product=power_banks.products.get(), **US_ADDRESS
+    )
+    claim_transition(
+        claim_id=claim.pk, to_status=S.INFORMATION_REQUESTED, actor=SYSTEM, note="A sharper label"
+    )
+    claim.refresh_from_db()
+    # when: the consumer sends a new label photo only
+    sent = {"action": "upload", "note": "", "version": claim.version, "photo": photo_upload()}
+    assert client.post(f"/en/status/{token}/", sent).status_code == 302
+    # then: it is the label's photo
+    assert [p.proof_item.code for p in claim.photos.all()] == ["serial_label"]

@@ -17,6 +17,14 @@ from tests.workspace.conftest import member_of
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# The width of an image once it has loaded (0 if it failed): waits for a picture still on its way.
+LOADED_WIDTH = (
+    "img => img.complete ? img.naturalWidth : new Promise(done => {"
+    " img.addEventListener('load', () => done(img.naturalWidth));"
+    " img.addEventListener('error', () => done(0)); })"
+)
+
+
 def jpeg(name: str, color) -> dict:
     return {"name": name, "mimeType": "image/jpeg", "buffer": jpeg_bytes(color=color)}
 
@@ -33,7 +41,7 @@ def test_two_photo_proof_from_the_phone_to_verification(
     page.goto(f"{live_server.url}/en/{power_banks.slug}/check/")
     label_picture = page.locator(".label-picture img")
     expect(label_picture).to_have_attribute("alt", re.compile("The back of the power bank"))
-    assert label_picture.evaluate("img => img.naturalWidth") > 0
+    assert label_picture.evaluate(LOADED_WIDTH) > 0
     page.get_by_label("Serial number (SN code)").fill("A1263PB0000042")
     page.locator("input[type=submit][name=check]").click()
     page.locator(f'a[href="/en/{power_banks.slug}/claim/"]').first.click()
@@ -41,7 +49,7 @@ def test_two_photo_proof_from_the_phone_to_verification(
     # the claim form: one upload per photo, each example picture shown
     for code in ("serial_label", "marked_unit"):
         example = page.locator(f"#proof-example-{code} img")
-        assert example.evaluate("img => img.naturalWidth") > 0
+        assert example.evaluate(LOADED_WIDTH) > 0
     page.locator("input[name=photo]").set_input_files(files=[jpeg("label.jpg", (200, 30, 30))])
     page.locator("input[name=photo_marked_unit]").set_input_files(
         files=[jpeg("unit.jpg", (30, 30, 200))]
@@ -70,7 +78,7 @@ def test_two_photo_proof_from_the_phone_to_verification(
         ]
     )
     for image in reviewer.locator("img.claim-photo").all():
-        assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+        assert image.evaluate(LOADED_WIDTH) > 0
     with reviewer.expect_navigation():
         reviewer.keyboard.press("v")
     expect(reviewer.get_by_role("status")).to_have_text(f"{claim.reference} is now “Verified”.")
