@@ -309,10 +309,14 @@ class StatusUploadForm(forms.Form):
             self.fields["serial"].help_text = serial_help(recall)
             # Asked for information: any of the recall's proof photos, e.g. the missing one.
             self.proof_items = list(recall.proof_items.all())
-            proof_fields_add(self, self.proof_items, optional=True, missing=missing)
-            self.order_fields([item.field_name for item in self.proof_items])
+            proof_layout = proof_fields_add(self, self.proof_items, optional=True, missing=missing)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        if self.proof_items:
+            # The proof photos first, each after its example picture, as on the claim form.
+            self.helper.layout = Layout(
+                *proof_layout, *(name for name in self.fields if not name.startswith("photo"))
+            )
 
     def clean(self):
         data = super().clean()

@@ -352,3 +352,19 @@ def test_status_page_files_the_label_photo_under_the_label_whatever_the_items_or
     assert client.post(f"/en/status/{token}/", sent).status_code == 302
     # then: it is the label's photo
     assert [p.proof_item.code for p in claim.photos.all()] == ["serial_label"]
+
+
+def test_status_page_shows_each_photos_example_when_staff_ask(client, power_banks):
+    claim, token = claim_with_link(
+        recall=power_banks, product=power_banks.products.get(), **US_ADDRESS
+    )
+    claim_transition(
+        claim_id=claim.pk, to_status=S.INFORMATION_REQUESTED, actor=SYSTEM, note="More please"
+    )
+    page = client.get(f"/en/status/{token}/").content.decode()
+    marked = power_banks.proof_items.get(code="marked_unit")
+    assert f'src="/recall-pictures/example/{marked.pk}/"' in page
+    # the photos come before the serial and the message
+    assert (
+        page.index('name="photo_receipt"') < page.index('name="serial"') < page.index('name="note"')
+    )
