@@ -16,7 +16,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.core.log_filters import redacting_logging_config
-from recallcases.core.photo_pipeline import MAX_UPLOAD_BYTES
+from recallcases.core.photo_pipeline import MAX_PHOTOS_PER_FORM, MAX_UPLOAD_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -319,10 +319,13 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # The photo pipeline refuses anything over 10 MB; leave room for the other form fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# The largest request body taken (recallcases.core.request_body): a public form carries one photo
-# of at most MAX_UPLOAD_BYTES and a few fields; staff imports on /workspace/ are larger (the serial
-# registry takes a 200 MB CSV). Anything larger is refused with 413 before it is read.
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=MAX_UPLOAD_BYTES + 2 * 2**20)
+# The largest request body taken (recallcases.core.request_body): a public form carries at most
+# MAX_PHOTOS_PER_FORM photos (a recall's proof items) of at most MAX_UPLOAD_BYTES each and a few
+# fields; staff imports on /workspace/ are larger (the serial registry takes a 200 MB CSV).
+# Anything larger is refused with 413 before it is read.
+REQUEST_BODY_MAX_BYTES = env.int(
+    "REQUEST_BODY_MAX_BYTES", default=MAX_PHOTOS_PER_FORM * MAX_UPLOAD_BYTES + 2 * 2**20
+)
 STAFF_REQUEST_BODY_MAX_BYTES = env.int("STAFF_REQUEST_BODY_MAX_BYTES", default=201 * 2**20)
 FILE_UPLOAD_HANDLERS = [
     # First: stops writing uploaded files once a body without a Content-Length passes the limit.

@@ -13,6 +13,12 @@ urlpatterns = [
         consumer_views.claim_photo,
         name="claim_photo",
     ),
+    # Pictures of recalls are public content of open recalls (docs/recall-file.md, "Pictures").
+    path(
+        "recall-pictures/<str:kind>/<int:pk>/",
+        consumer_views.recall_picture,
+        name="recall_picture",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 # Consumer pages carry their language in the address (/en/..., /fr-ca/...), so a link in an email

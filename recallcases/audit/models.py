@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     SHIPMENT_RECORD = "shipment.record", _("Shipment recorded")
     PHOTO_UPLOAD = "photo.upload", _("Photo uploaded by the consumer")
+    PHOTO_VIEW = "photo.view", _("Claim photo opened by staff")
     SERIAL_CORRECT = "serial.correct", _("Serial corrected by the consumer")
     TRACKING_IMPORT = "tracking.import", _("Tracking numbers imported")
     REGISTRY_IMPORT = "registry.import", _("Serial registry imported")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 # The statuses and which of them free the serial are declared with the claim's life.
 from recallcases.claims.lifecycle import RELEASED_STATUSES, ClaimStatus
 from recallcases.claims.tokens import new_disposal_code
-from recallcases.recalls.models import Country, Product, Recall, Remedy
+from recallcases.recalls.models import Country, Product, ProofItem, Recall, Remedy
 
 
 class Language(models.TextChoices):
@@ -126,7 +126,10 @@ class ClaimLink(models.Model):
 
 
 class PhotoKind(models.TextChoices):
+    # The label photo of a claim whose recall lists no proof items of its own.
     SERIAL_LABEL = "serial_label", _("Serial number label")
+    # A photo of one of the recall's proof items (ClaimPhoto.proof_item says which).
+    PROOF = "proof", _("Proof photo")
     DISPOSAL = "disposal", _("Proof of disposal")
 
 
@@ -141,6 +144,10 @@ class ClaimPhoto(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=20, choices=PhotoKind.choices)
+    # Which of the recall's proof items this photo is (kind PROOF only).
+    proof_item = models.ForeignKey(
+        ProofItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     image = models.FileField()
     thumbnail = models.FileField()
     width = models.PositiveIntegerField()
@@ -152,9 +159,38 @@ class ClaimPhoto(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind=PhotoKind.PROOF, proof_item__isnull=False)
+                | (~models.Q(kind=PhotoKind.PROOF) & models.Q(proof_item__isnull=True)),
+                name="claim_photo_proof_item_iff_proof",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} of {self.claim}"
+        return f"{self.label} of {self.claim}"
+
+    @property
+    def label(self) -> str:
+        """What the photo is, in the active language: its proof item's label, or its kind."""
+        return self.proof_item.label if self.proof_item_id else self.get_kind_display()
+
+
+class ClaimPhotoView(models.Model):
+    """A staff member opened a claim photo (its full image): the proof a step that needs the
+    photo seen (lifecycle `Step.needs_photos_seen`) asks of the one who takes it."""
+
+    photo = models.ForeignKey(ClaimPhoto, on_delete=models.CASCADE, related_name="views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "user"], name="one_view_row_per_photo_user")
+        ]
+
+    def __str__(self):
+        return f"{self.photo_id} seen by {self.user_id}"
 
 
 class Shipment(models.Model):

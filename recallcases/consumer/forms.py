@@ -3,7 +3,9 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.models import Language
@@ -19,6 +21,58 @@ from recallcases.core.forms import (
     check_region_in_country,
 )
 from recallcases.recalls.models import Country, OrderNumberField
+
+# The code of the one photo a recall that lists no proof items asks for (claims' SERIAL_LABEL_CODE).
+SERIAL_LABEL_CODE = "serial_label"
+PHOTO_FORMATS = _("JPEG, PNG, WebP or HEIC, up to 10 MB.")
+
+
+class ProofExample:
+    """The layout object before a proof item's field: its example picture, if it has one. The
+    recall's texts are data, so they are rendered as values, never parsed as a template."""
+
+    def __init__(self, item):
+        self.item = item
+
+    def render(self, form, context, **kwargs):
+        return render_to_string("consumer/_proof_example.html", {"item": self.item})
+
+
+def proof_fields_add(form: forms.Form, items, *, optional: bool = False, missing=()) -> list:
+    """Give `form` one photo field per proof item of its recall, each with its label and
+    instruction, in place of its one `photo` field; return their layout (the example picture
+    before each field). `optional`: every field may be left empty (at least one is asked for
+    by `proof_photos`); `missing`: codes of required photos the claim does not have yet."""
+    if not items:
+        return ["photo"]
+    del form.fields["photo"]
+    layout = []
+    for item in items:
+        # Help texts are shown as HTML: the recall's words are escaped here.
+        help_text = conditional_escape(PHOTO_FORMATS)
+        if item.instruction:
+            help_text = format_html("{} {}", item.instruction, help_text)
+        if item.code in missing:
+            help_text = format_html("{} {}", _("We do not have this photo yet."), help_text)
+        form.fields[item.field_name] = PhotoField(
+            label=item.label, help_text=help_text, required=item.required and not optional
+        )
+        layout.append(ProofExample(item))
+        layout.append(item.field_name)
+    return layout
+
+
+def proof_photos(form: forms.Form, items) -> dict:
+    """The photos a valid form carries, by proof item code (the serial label's where the recall
+    lists none)."""
+    if not items:
+        photo = form.cleaned_data.get("photo")
+        return {SERIAL_LABEL_CODE: photo} if photo else {}
+    return {
+        item.code: form.cleaned_data[item.field_name]
+        for item in items
+        if form.cleaned_data.get(item.field_name)
+    }
 
 
 def serial_help(recall) -> str:
@@ -127,6 +181,9 @@ class ClaimForm(forms.Form):
         self.fields["product"].label = _("Your %(noun)s") % {"noun": recall.product_noun}
         self.fields["serial"].help_text = serial_help(recall)
         self._recall_fields_set(recall)
+        # The photos the recall asks for, each in its own field (docs/recall-file.md).
+        self.proof_items = list(recall.proof_items.all())
+        proof_layout = proof_fields_add(self, self.proof_items)
         for name, autocomplete in {
             "name": "name",
             "email": "email",
@@ -147,9 +204,10 @@ class ClaimForm(forms.Form):
         self.helper.layout = Layout(
             Fieldset(
                 _("Your %(noun)s") % {"noun": recall.product_noun},
+                HTML('{% include "consumer/_label_pictures.html" %}'),
                 "serial",
                 "product",
-                "photo",
+                *proof_layout,
                 "purchase_date",
                 *(["order_number"] if "order_number" in self.fields else []),
             ),
@@ -169,6 +227,10 @@ class ClaimForm(forms.Form):
             HTML('{% include "consumer/privacy_notice.html" %}'),
             "consent",
         )
+
+    def proof_photos(self) -> dict:
+        """The claim's photos by proof item code, once the form is valid."""
+        return proof_photos(self, self.proof_items)
 
     def _recall_fields_set(self, recall) -> None:
         """The countries the recall serves, and its order number field (or none)."""
@@ -237,14 +299,34 @@ class StatusUploadForm(forms.Form):
     # is decoded (StatusUploadForm.is_stale), and again by claim_transition.
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, asks_for_serial: bool, recall, **kwargs):
+    def __init__(self, *args, asks_for_serial: bool, recall, missing=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.asks_for_proof = asks_for_serial
         if not asks_for_serial:
             del self.fields["serial"]
+            self.proof_items = []
         else:
             self.fields["serial"].help_text = serial_help(recall)
+            # Asked for information: any of the recall's proof photos, e.g. the missing one.
+            self.proof_items = list(recall.proof_items.all())
+            proof_layout = proof_fields_add(self, self.proof_items, optional=True, missing=missing)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        if self.proof_items:
+            # The proof photos first, each after its example picture, as on the claim form.
+            self.helper.layout = Layout(
+                *proof_layout, *(name for name in self.fields if not name.startswith("photo"))
+            )
+
+    def clean(self):
+        data = super().clean()
+        if self.proof_items and not self.errors and not self.proof_photos():
+            raise forms.ValidationError(_("Please add at least one photo."))
+        return data
+
+    def proof_photos(self) -> dict:
+        """The proof photos sent, by proof item code (none when it takes proof of disposal)."""
+        return proof_photos(self, self.proof_items) if self.asks_for_proof else {}
 
     def is_stale(self, *, version: int) -> bool:
         """Whether this post was made from a page of another version of the claim than
