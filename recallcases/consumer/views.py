@@ -192,6 +192,7 @@ def claim_create(request, slug):
                         **{name: data[name] for name in ConsumerDetails.__dataclass_fields__}
                     ),
                     photo=data["photo"],
+                    text_opt_in=data.get("text_opt_in", False),
                 )
             except ClaimRefused as refused:
                 form.add_error(refused.field, refused.message)

@@ -16,6 +16,7 @@ from recallcases.audit.models import ActorKind, AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.claims.models import (
     RELEASED_STATUSES,
+    Channel,
     Claim,
     ClaimLink,
     ClaimPhoto,
@@ -41,6 +42,7 @@ from recallcases.claims.transitions import (
     transitions_for,
 )
 from recallcases.core.addresses import address_key
+from recallcases.core.phones import phone_e164
 from recallcases.core.photo_pipeline import ProcessedPhoto
 from recallcases.recalls.models import Product, Recall, Remedy
 from recallcases.recalls.selectors import SerialVerdict, serial_lookup
@@ -159,13 +161,27 @@ def claim_submit(
     product: Product,
     serial_as_typed: str,
     details: ConsumerDetails,
-    photo: ProcessedPhoto,
+    photo: ProcessedPhoto | None,
+    channel: str = Channel.WEB,
+    agent=None,
+    text_opt_in: bool = False,
 ) -> SubmittedClaim:
     """File a claim for one unit, with its serial label photo: all of it, or nothing.
 
     Raises ClaimRefused when the serial is not in scope or already has an open claim; fifty
-    simultaneous submissions of one serial give one claim and forty-nine ClaimRefused.
+    simultaneous submissions of one serial give one claim and forty-nine ClaimRefused. A claim
+    taken by phone (`channel`, `agent`: calls.claim_submit_by_phone) comes without a photo; its
+    first event names the agent. `text_opt_in`: the consumer asked for status texts to their
+    phone, which must then be a mobile number.
     """
+    if photo is None and channel != Channel.PHONE:
+        raise ValueError("a claim filed on the web comes with its photo")
+    text_number = phone_e164(details.phone, country=details.country) if text_opt_in else None
+    if text_opt_in and text_number is None:
+        raise ClaimRefused(
+            _("Texts need a mobile number with its area code, such as 514-555-0199."),
+            field="phone",
+        )
     check = serial_lookup(recall=recall, raw_serial=serial_as_typed)
     if not check.is_recalled:
         raise ClaimRefused(_serial_message(check.verdict, recall), field="serial")
@@ -193,12 +209,19 @@ def claim_submit(
                     country=details.country,
                 ),
                 email_disposable=is_disposable_email(details.email),
+                channel=channel,
+                text_number=text_number or "",
+                text_opt_in_at=timezone.now() if text_number else None,
                 **{**details.__dict__, "email": details.email.strip().lower()},
             )
             record_event(
-                claim=claim, actor=CONSUMER, from_status="", to_status=ClaimStatus.SUBMITTED
+                claim=claim,
+                actor=Actor.staff(agent) if channel == Channel.PHONE else CONSUMER,
+                from_status="",
+                to_status=ClaimStatus.SUBMITTED,
             )
-            files.save(claim=claim, kind=PhotoKind.SERIAL_LABEL, photo=photo)
+            if photo is not None:
+                files.save(claim=claim, kind=PhotoKind.SERIAL_LABEL, photo=photo)
     except IntegrityError:
         files.discard()
         if _has_open_claim(recall=recall, serial=check.serial.value):
