@@ -62,7 +62,14 @@ def claims_look_up(*, agent, by: str, value: str) -> list[Claim]:
     and an audit row naming which claims the agent found; never the value looked up."""
     value = value.strip()
     claims = Claim.objects.select_related("recall").only(
-        "pk", "reference", "status", "channel", "created_at", "recall__title", "recall__slug"
+        "pk",
+        "reference",
+        "status",
+        "channel",
+        "created_at",
+        "recall__title_en",
+        "recall__title_fr",
+        "recall__slug",
     )
     if by == LookUp.REFERENCE:
         claims = claims.filter(reference=normalise_reference(value))
