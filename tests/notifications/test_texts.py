@@ -219,3 +219,24 @@ def test_the_webhook_is_rate_limited(client, settings):
     settings.TEXTS_INBOUND_RATE = "2/m"
     answers = [signed_post(client, {"From": NUMBER, "Body": "hello"}).status_code for _ in range(3)]
     assert answers == [204, 204, 429]
+
+
+def test_a_failed_text_is_listed_with_the_failed_emails_and_sent_again(
+    client, speaker, django_capture_on_commit_callbacks
+):
+    # given: a text whose every try failed
+    file_claim(speaker)
+    text = OutboundEmail.objects.get(channel=Channel.TEXT)
+    OutboundEmail.objects.filter(pk=text.pk).update(
+        state=EmailState.FAILED, attempts=8, last_error="ProviderRefused"
+    )
+    client.force_login(member_of(REVIEWER))
+    # then: staff see it among the failed messages, marked as a text, without the number
+    page = client.get(reverse("workspace:failed_emails")).content.decode()
+    assert 'data-channel="text"' in page and NUMBER not in page
+    # and: sending it again sends it, once
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("workspace:email_retry", args=[text.pk]))
+    text.refresh_from_db()
+    assert text.state == EmailState.SENT
+    assert [m.recipients for m in sms.outbox] == [[NUMBER]]
