@@ -290,3 +290,18 @@ def test_an_agent_signs_in_to_the_calls_page(client, agent):
 def test_the_spelled_reference_reads_every_letter():
     assert reference_spelled("K7MQ-4TXA") == "Kilo 7 Mike Quebec – 4 Tango X-ray Alpha"
     assert re.fullmatch(r"[A-Za-z0-9 –-]+", reference_spelled("ACDE-FGHJ"))
+
+
+def test_a_look_up_costs_the_same_queries_for_one_claim_or_many(as_agent, speaker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(email: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            as_agent.post(reverse("workspace:calls_look_up"), {"by": "email", "value": email})
+        return len(captured)
+
+    ClaimFactory(product=speaker, email="one@example.ca")
+    for _ in range(6):
+        ClaimFactory(product=speaker, email="many@example.ca")
+    assert queries_for("one@example.ca") == queries_for("many@example.ca")
