@@ -305,3 +305,19 @@ def test_a_look_up_costs_the_same_queries_for_one_claim_or_many(as_agent, speake
     for _ in range(6):
         ClaimFactory(product=speaker, email="many@example.ca")
     assert queries_for("one@example.ca") == queries_for("many@example.ca")
+
+
+def test_the_staff_timeline_shows_the_claim_came_by_phone_and_who_took_it(
+    agent, speaker, manager, client
+):
+    claim = claim_submit_by_phone(
+        recall=speaker.recall,
+        product=speaker,
+        serial_as_typed="A3102DMX10000091",
+        details=consumer_details(),
+        agent=agent,
+    ).claim
+    client.force_login(manager)
+    page = client.get(f"/workspace/claims/{claim.reference}/").content.decode()
+    timeline = page[page.index('id="timeline"') :]
+    assert "Claim filed by phone" in timeline and "agent-sam" in timeline
