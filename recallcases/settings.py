@@ -368,6 +368,20 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="recalls@localhost")
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="recallcases.localhost")
 ANYMAIL = env.dict("ANYMAIL", default={})
 
+# Status texts (django-sms), sent through the outbox like emails. In development a file per
+# worker run in var/texts/; in production a provider's backend, e.g.
+# SMS_BACKEND=sms.backends.twilio.SmsBackend with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (and
+# the `twilio` package); empty turns texts off: the claim forms then offer no opt-in.
+SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.filebased.SmsBackend" if DEBUG else "")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "texts"))
+DEFAULT_FROM_SMS = env.str("DEFAULT_FROM_SMS", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# The secret the provider's inbound webhook (a consumer's reply: STOP, START) is signed with, as
+# HMAC-SHA256 of the body in the X-Signature header; empty: the webhook answers 404.
+TEXTS_INBOUND_SECRET = env.str("TEXTS_INBOUND_SECRET", default="")
+TEXTS_INBOUND_RATE = env.str("TEXTS_INBOUND_RATE", default="120/m")
+
 # Days a claim's private status links keep working after the claim ended (closed, rejected or
 # withdrawn); then they show a page that says the claim is complete. Reopening revives them.
 STATUS_LINK_DAYS_AFTER_END = env.int("STATUS_LINK_DAYS_AFTER_END", default=90)

@@ -7,6 +7,8 @@ from recallcases.consumer import views as consumer_views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("workspace/", include("recallcases.workspace.urls")),
+    # The text provider's webhook (replies such as STOP): no language, signed (notifications.views).
+    path("", include("recallcases.notifications.urls")),
     # Photos are never at a public address: this view checks who asks for each one.
     path(
         "photos/<uuid:photo_id>/<str:variant>/",

@@ -18,6 +18,13 @@ class Language(models.TextChoices):
     FRENCH = "fr-ca", "Français"
 
 
+class Channel(models.TextChoices):
+    # You filed the claim on the claim form.
+    WEB = "web", _("Web")
+    # A call-centre agent filed it for you while you were on the phone (the first event names them).
+    PHONE = "phone", _("Phone")
+
+
 class Claim(models.Model):
     """One consumer's request for the remedy for one unit (one serial number)."""
 
@@ -59,6 +66,14 @@ class Claim(models.Model):
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
     # A throwaway address (a signal for reviewers), decided when the claim is filed.
     email_disposable = models.BooleanField(default=False, editable=False)
+    # How the claim came in: the claim form, or a call-centre agent on the phone.
+    channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.WEB, editable=False
+    )
+    # The mobile number status texts go to (E.164) and when the consumer asked for them; empty
+    # and None: no texts. A number that replied STOP gets none (notifications.TextOptOut).
+    text_number = models.CharField(max_length=16, blank=True, editable=False)
+    text_opt_in_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     purchase_date = models.DateField(null=True, blank=True)
     order_number = models.CharField(max_length=40, blank=True)
@@ -252,3 +267,53 @@ class ClaimEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Claim events are never deleted.")
+
+
+class CallReason(models.TextChoices):
+    STATUS = "status", _("Where is my claim?")
+    NEW_CLAIM = "new_claim", _("File a claim")
+    AFFECTED = "affected", _("Is my unit affected?")
+    DISPOSAL = "disposal", _("How to dispose of the unit")
+    DETAILS = "details", _("Change of contact details")
+    OTHER = "other", _("Something else")
+
+
+class CallOutcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    CLAIM_FILED = "claim_filed", _("Claim filed")
+    NOT_AFFECTED = "not_affected", _("Unit not affected")
+    FOLLOW_UP = "follow_up", _("Needs a follow-up by staff")
+
+
+class CallLog(models.Model):
+    """One phone call a call-centre agent took: why the caller called and how it ended.
+
+    About a claim, or not (an "is my unit affected?" call); the reports count them as the
+    consumers who contacted the firm by phone. No free text: what a caller says stays off record.
+    """
+
+    recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="calls")
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="calls", null=True, blank=True
+    )
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=CallReason.choices)
+    outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reason__in=CallReason.values), name="call_reason_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=CallOutcome.values), name="call_outcome_known"
+            ),
+        ]
+        permissions = [
+            ("take_calls", "Can take calls: find a claim, file one for a caller, log the call"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.get_outcome_display()}"

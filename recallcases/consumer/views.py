@@ -194,6 +194,7 @@ def claim_create(request, slug):
                         **{name: data[name] for name in ConsumerDetails.__dataclass_fields__}
                     ),
                     photos=form.proof_photos(),
+                    text_opt_in=data.get("text_opt_in", False),
                 )
             except ClaimRefused as refused:
                 form.add_error(

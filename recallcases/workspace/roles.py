@@ -17,6 +17,7 @@ REVIEWER = "Reviewer"
 FULFILMENT = "Fulfilment"
 RECALL_MANAGER = "Recall manager"
 ADMINISTRATOR = "Administrator"
+CALL_CENTRE_AGENT = "Call-centre agent"
 
 # Each role's permissions, as "app_label.codename". Groups not named here are left alone.
 ROLES: dict[str, list[str]] = {
@@ -95,6 +96,12 @@ ROLES: dict[str, list[str]] = {
         "recalls.view_registryentry",
         "workspace.change_staffpolicy",
         "workspace.view_staffpolicy",
+    ],
+    # Takes consumers' calls: looks a claim up, reads its status, files a claim for a caller, logs
+    # the call. Sees the contact details of the one claim opened (each opening audited), never
+    # photos, the queue or the reports.
+    CALL_CENTRE_AGENT: [
+        "claims.take_calls",
     ],
 }
 

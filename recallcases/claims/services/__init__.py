@@ -16,6 +16,7 @@ from recallcases.audit.models import ActorKind, AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.claims.models import (
     RELEASED_STATUSES,
+    Channel,
     Claim,
     ClaimLink,
     ClaimPhoto,
@@ -42,6 +43,7 @@ from recallcases.claims.transitions import (
     transitions_for,
 )
 from recallcases.core.addresses import address_key
+from recallcases.core.phones import phone_e164
 from recallcases.core.photo_pipeline import ProcessedPhoto
 from recallcases.recalls.models import Product, ProofItem, Recall, Remedy
 from recallcases.recalls.selectors import SerialVerdict, serial_lookup
@@ -211,6 +213,9 @@ def claim_submit(
     details: ConsumerDetails,
     photo: ProcessedPhoto | None = None,
     photos: Mapping[str, ProcessedPhoto] | None = None,
+    channel: str = Channel.WEB,
+    agent=None,
+    text_opt_in: bool = False,
 ) -> SubmittedClaim:
     """File a claim for one unit, with its proof photos: all of it, or nothing.
 
@@ -218,9 +223,21 @@ def claim_submit(
     first item's (the serial label photo of a recall that lists no proof items). Raises
     ClaimRefused when a required photo is missing or one is for an item the recall does not
     list, when the serial is not in scope or already has an open claim; fifty simultaneous
-    submissions of one serial give one claim and forty-nine ClaimRefused.
+    submissions of one serial give one claim and forty-nine ClaimRefused. A claim taken by phone
+    (`channel`, `agent`: calls.claim_submit_by_phone) comes without photos (the consumer adds
+    them from the link); its first event names the agent. `text_opt_in`: the consumer asked for
+    status texts to their phone, which must then be a mobile number.
     """
-    proof = _proof_photos(recall=recall, photo=photo, photos=photos, all_required=True)
+    if channel == Channel.PHONE:
+        proof = []
+    else:
+        proof = _proof_photos(recall=recall, photo=photo, photos=photos, all_required=True)
+    text_number = phone_e164(details.phone, country=details.country) if text_opt_in else None
+    if text_opt_in and text_number is None:
+        raise ClaimRefused(
+            _("Texts need a mobile number with its area code, such as 514-555-0199."),
+            field="phone",
+        )
     check = serial_lookup(recall=recall, raw_serial=serial_as_typed)
     if not check.is_recalled:
         raise ClaimRefused(_serial_message(check.verdict, recall), field="serial")
@@ -248,10 +265,16 @@ def claim_submit(
                     country=details.country,
                 ),
                 email_disposable=is_disposable_email(details.email),
+                channel=channel,
+                text_number=text_number or "",
+                text_opt_in_at=timezone.now() if text_number else None,
                 **{**details.__dict__, "email": details.email.strip().lower()},
             )
             record_event(
-                claim=claim, actor=CONSUMER, from_status="", to_status=ClaimStatus.SUBMITTED
+                claim=claim,
+                actor=Actor.staff(agent) if channel == Channel.PHONE else CONSUMER,
+                from_status="",
+                to_status=ClaimStatus.SUBMITTED,
             )
             for item, processed in proof:
                 files.save(
