@@ -43,7 +43,11 @@ from recallcases.consumer.forms import (
 )
 from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.recalls.models import Recall
-from recallcases.recalls.selectors import serial_lookup, serial_lookup_any
+from recallcases.recalls.selectors import (
+    recall_language_require,
+    serial_lookup,
+    serial_lookup_any,
+)
 
 # Session keys. The status link's token is in the session only until the confirmation page first
 # shows it (then only its hash exists, in the database); the reference stays for an hour, so that
@@ -135,9 +139,10 @@ def serial_check_any(request):
 
 
 def _open_recall(slug: str) -> Recall:
-    return get_object_or_404(
+    recall = get_object_or_404(
         Recall.objects.open_to_claims().prefetch_related("products"), slug=slug
     )
+    return recall_language_require(recall=recall)
 
 
 def recall_detail(request, slug):
@@ -212,7 +217,8 @@ def claim_create(request, slug):
 
 
 def _claim_initial(request, recall) -> dict:
-    initial = {"language": "fr-ca" if get_language().startswith("fr") else "en"}
+    # The page's language: a recall's pages are only ever shown in a language it offers.
+    initial = {"language": get_language()}
     checked = request.session.get(CHECKED_SERIAL)
     if checked and checked.get("recall") == recall.slug:
         initial.update(serial=checked["serial"], product=checked["product"])
@@ -275,6 +281,7 @@ def claim_status(request, token):
     link = status_link_lookup(token=token)
     if link is None:
         raise Http404
+    recall_language_require(recall=link.claim.recall)
     if link.state != LinkState.OPEN:
         # Never the claim: only that the link is over, and whom to ask (the recall's support).
         return render(

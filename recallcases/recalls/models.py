@@ -45,13 +45,27 @@ def validate_regex(value: str) -> None:
         raise ValidationError(f"Not a regular expression: {error}") from None
 
 
+def language_suffix(code: str | None) -> str:
+    """The column suffix of a language code: "fr" for fr-ca, "es" for es-us, "en" for en."""
+    return (code or "en").lower().split("-")[0]
+
+
 class BilingualText:
-    """Reads the English or French (Canada) column of a field for the active language."""
+    """Reads the column of a field in the active language (`_en`, `_fr`, `_es`), else English.
+
+    Each language the site offers (settings.LANGUAGES) is a column per text, named by the
+    language's suffix; English is the fallback of every text left empty.
+    """
 
     def localized(self, field: str) -> str:
-        french = (get_language() or "en").lower().startswith("fr")
-        text = getattr(self, f"{field}_fr") if french else ""
+        suffix = language_suffix(get_language())
+        text = getattr(self, f"{field}_{suffix}", "") if suffix != "en" else ""
         return text or getattr(self, f"{field}_en")
+
+
+def default_languages() -> list[str]:
+    """The languages of a recall whose file names none: English and French (Canada)."""
+    return ["en", "fr-ca"]
 
 
 class RecallQuerySet(models.QuerySet):
@@ -65,6 +79,7 @@ class Recall(BilingualText, models.Model):
     slug = models.SlugField(unique=True, help_text="Part of the recall's public address.")
     title_en = models.CharField(max_length=200)
     title_fr = models.CharField(max_length=200, blank=True)
+    title_es = models.CharField(max_length=200, blank=True)
     company = models.CharField(max_length=200, help_text="Importer or manufacturer.")
     announced_on = models.DateField()
     is_open = models.BooleanField(
@@ -74,27 +89,42 @@ class Recall(BilingualText, models.Model):
     units_affected_canada = models.PositiveIntegerField(default=0)
     countries = models.JSONField(default=list, help_text='Where it was sold, e.g. ["US", "CA"].')
     remedies = models.JSONField(default=list, help_text='Remedies offered, e.g. ["replacement"].')
+    languages = models.JSONField(
+        default=default_languages,
+        help_text="The languages its pages, emails and texts are offered in, the first the one "
+        'a page in another language falls back to, e.g. ["en", "es-us"] (codes of '
+        "settings.LANGUAGES).",
+    )
     sold_at_en = models.TextField(blank=True)
     sold_at_fr = models.TextField(blank=True)
+    sold_at_es = models.TextField(blank=True)
     hazard_en = models.TextField()
     hazard_fr = models.TextField(blank=True)
+    hazard_es = models.TextField(blank=True)
     incidents_en = models.TextField(blank=True, help_text="Incidents reported at announcement.")
     incidents_fr = models.TextField(blank=True)
+    incidents_es = models.TextField(blank=True)
     remedy_en = models.TextField(help_text="The remedy in plain language.")
     remedy_fr = models.TextField(blank=True)
+    remedy_es = models.TextField(blank=True)
     what_to_do_en = models.TextField(help_text="What the consumer must do now, one step a line.")
     what_to_do_fr = models.TextField(blank=True)
+    what_to_do_es = models.TextField(blank=True)
     disposal_en = models.TextField(help_text="How to dispose of the recalled unit safely.")
     disposal_fr = models.TextField(blank=True)
+    disposal_es = models.TextField(blank=True)
     serial_location_en = models.TextField(help_text="Where the serial number is on the unit.")
     serial_location_fr = models.TextField(blank=True)
+    serial_location_es = models.TextField(blank=True)
     # The words a consumer reads: neutral defaults; each recall's file names its own product.
     product_noun_en = models.CharField(
         max_length=60, default="product", help_text='What the unit is called, e.g. "speaker".'
     )
     product_noun_plural_en = models.CharField(max_length=60, default="products")
     product_noun_fr = models.CharField(max_length=60, default="produit")
+    product_noun_es = models.CharField(max_length=60, default="producto")
     product_noun_plural_fr = models.CharField(max_length=60, default="produits")
+    product_noun_plural_es = models.CharField(max_length=60, default="productos")
     product_gender_fr = models.CharField(
         max_length=1,
         choices=FrenchGender.choices,
@@ -108,6 +138,7 @@ class Recall(BilingualText, models.Model):
         'the speaker after “SN”".',
     )
     serial_where_fr = models.CharField(max_length=200, blank=True)
+    serial_where_es = models.CharField(max_length=200, blank=True)
     serial_example = models.CharField(
         max_length=40, blank=True, help_text="A made-up serial of the right shape, shown as help."
     )
@@ -121,10 +152,12 @@ class Recall(BilingualText, models.Model):
         max_length=100, blank=True, help_text='e.g. "Amazon order number".'
     )
     order_number_label_fr = models.CharField(max_length=100, blank=True)
+    order_number_label_es = models.CharField(max_length=100, blank=True)
     order_number_help_en = models.CharField(
         max_length=200, blank=True, help_text="Where the consumer finds it."
     )
     order_number_help_fr = models.CharField(max_length=200, blank=True)
+    order_number_help_es = models.CharField(max_length=200, blank=True)
     order_number_pattern = models.CharField(
         max_length=200,
         blank=True,
@@ -135,6 +168,7 @@ class Recall(BilingualText, models.Model):
     support_phone = models.CharField(max_length=40, blank=True)
     support_hours_en = models.CharField(max_length=200, blank=True)
     support_hours_fr = models.CharField(max_length=200, blank=True)
+    support_hours_es = models.CharField(max_length=200, blank=True)
     support_email = models.EmailField(blank=True)
     safety_contact_email = models.EmailField(
         blank=True,
@@ -216,6 +250,15 @@ class Recall(BilingualText, models.Model):
     order_number_label = property(lambda self: self.localized("order_number_label"))
     order_number_help = property(lambda self: self.localized("order_number_help"))
 
+    def offers_language(self, code: str | None) -> bool:
+        """Whether the recall's pages and messages are offered in language `code`."""
+        return (code or "").lower() in self.languages
+
+    @property
+    def fallback_language(self) -> str:
+        """The language a page asked for in a language the recall does not offer is shown in."""
+        return self.languages[0] if self.languages else "en"
+
     @property
     def served_countries(self) -> list[str]:
         """The countries the recall serves (every known one if its data names none)."""
@@ -252,6 +295,7 @@ class Product(BilingualText, models.Model):
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="products")
     name_en = models.CharField(max_length=200)
     name_fr = models.CharField(max_length=200, blank=True)
+    name_es = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=40, help_text="e.g. A3102")
     model_numbers = models.JSONField(default=list, help_text='e.g. ["A3102016"]')
     serial_length = models.PositiveSmallIntegerField(
