@@ -382,6 +382,8 @@ STATUS_LINK_DAYS_AFTER_END = env.int("STATUS_LINK_DAYS_AFTER_END", default=90)
 SERIAL_CHECK_RATE = env.str("SERIAL_CHECK_RATE", default="10/m")
 SERIAL_CHECK_DAILY_CAP = env.str("SERIAL_CHECK_DAILY_CAP", default="200/d")
 CLAIM_SUBMIT_RATE = env.str("CLAIM_SUBMIT_RATE", default="20/h")
+# Checks of a verification code (/<lang>/verify/): plenty for a consumer, too few for guessing.
+MESSAGE_VERIFY_RATE = env.str("MESSAGE_VERIFY_RATE", default="20/h")
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust none, use the
 # connection's address, so a forged header cannot dodge the limits.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

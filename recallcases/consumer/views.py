@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -36,12 +36,14 @@ from recallcases.claims.timeline import consumer_timeline
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
 from recallcases.consumer.forms import (
     ClaimForm,
+    MessageVerifyForm,
     SerialCheckForm,
     SerialSearchForm,
     StatusUploadForm,
     WithdrawForm,
 )
 from recallcases.core.ratelimits import over_rate_limit, rate_limited
+from recallcases.notifications.selectors import message_verification
 from recallcases.recalls.models import Recall
 from recallcases.recalls.selectors import (
     recall_language_require,
@@ -135,6 +137,24 @@ def serial_check_any(request):
         request,
         "consumer/home.html",
         {"recalls": recalls, "form": form, "verdict": verdict},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def message_verify(request):
+    """'Is this message really from the recall?': the code at the foot of an email or a text, and
+    whether we sent it. The code is posted, never put in the address."""
+    verification = None
+    if request.method == "POST":
+        if over_rate_limit(request, group="message-verify", rates=[settings.MESSAGE_VERIFY_RATE]):
+            return rate_limited(request)
+        form = MessageVerifyForm(request.POST)
+        if form.is_valid():
+            verification = message_verification(code=form.cleaned_data["code"], now=timezone.now())
+    else:
+        form = MessageVerifyForm()
+    return render(
+        request, "consumer/message_verify.html", {"form": form, "verification": verification}
     )
 
 
