@@ -170,7 +170,7 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
             "status_url": status_url,
             "shipment": shipment,
             "tracking_url": tracking_url(
-                carrier=shipment.carrier, tracking_number=shipment.tracking_number
+                carrier=shipment.carrier, tracking_number=shipment.tracking_number, recall=recall
             )
             if shipment
             else "",

@@ -1,6 +1,7 @@
 """Recalls, their products and their serial registries. This app knows nothing of claims."""
 
 import re
+from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -66,6 +67,22 @@ class BilingualText:
 def default_languages() -> list[str]:
     """The languages of a recall whose file names none: English and French (Canada)."""
     return ["en", "fr-ca"]
+
+
+# Carriers' tracking pages, {tracking} the tracking number (URL-encoded): a recall file's
+# `tracking_urls` replaces them (and names the carriers staff choose from).
+DEFAULT_TRACKING_URLS = {
+    "UPS": "https://www.ups.com/track?tracknum={tracking}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={tracking}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={tracking}",
+    "Canada Post": "https://www.canadapost-postescanada.ca/track-reperage/en#/details/{tracking}",
+    "Purolator": "https://www.purolator.com/en/shipping/tracker?pin={tracking}",
+    "DHL": "https://www.dhl.com/en/express/tracking.html?AWB={tracking}",
+}
+
+
+def default_tracking_urls() -> dict[str, str]:
+    return dict(DEFAULT_TRACKING_URLS)
 
 
 class RecallQuerySet(models.QuerySet):
@@ -220,6 +237,18 @@ class Recall(BilingualText, models.Model):
         "photo and the staff's notes are kept after the company learned of the incident; what "
         "happened, when and where stays for the regulators' figures.",
     )
+    promised_business_days = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the program promises the consumer: business days from filing to a step, "
+        'e.g. {"verified": 5, "replacement_shipped": 10}.',
+    )
+    tracking_urls = models.JSONField(
+        default=default_tracking_urls,
+        blank=True,
+        help_text="Each carrier's tracking page, {tracking} the tracking number, e.g. "
+        '{"UPS": "https://www.ups.com/track?tracknum={tracking}"}.',
+    )
     regulator_references = models.JSONField(
         default=dict, blank=True, help_text='e.g. {"CPSC": "25-XXX", "Health Canada": "RA-XXXXX"}'
     )
@@ -258,6 +287,12 @@ class Recall(BilingualText, models.Model):
     def fallback_language(self) -> str:
         """The language a page asked for in a language the recall does not offer is shown in."""
         return self.languages[0] if self.languages else "en"
+
+    def tracking_url(self, *, carrier: str, tracking_number: str) -> str:
+        """The carrier's own tracking page of a shipment, or "" for a carrier the recall has none
+        for. The number is URL-encoded: it came from a person or a file."""
+        template = (self.tracking_urls or {}).get(carrier, "")
+        return template.replace("{tracking}", quote(tracking_number, safe="")) if template else ""
 
     @property
     def served_countries(self) -> list[str]:

@@ -106,11 +106,41 @@ def _text_to_text(value: Any) -> list[str]:
     return []
 
 
+def _business_days(value: Any) -> list[str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(days, int) and not isinstance(days, bool)
+        for key, days in value.items()
+    ):
+        return [
+            'must be an object of whole numbers, e.g. {"verified": 5, "replacement_shipped": 10}'
+        ]
+    return [
+        f'"{key}": {days} is not from 1 to 365'
+        for key, days in value.items()
+        if not 1 <= days <= 365
+    ]
+
+
+def _tracking_urls(value: Any) -> list[str]:
+    example = '{"UPS": "https://www.ups.com/track?tracknum={tracking}"}'
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(url, str) for key, url in value.items()
+    ):
+        return [f"must be an object of addresses, e.g. {example}"]
+    return [
+        f'"{carrier}": {_shown(url)} is not an https:// address with {{tracking}} in it'
+        for carrier, url in value.items()
+        if not url.startswith("https://") or "{tracking}" not in url
+    ]
+
+
 # The shapes of the models' JSON fields, which the models cannot say.
 JSON_SHAPES: dict[tuple[type[models.Model], str], Callable[[Any], list[str]]] = {
     (Recall, "countries"): _list_of(Country.values, "a country this program serves", unique=True),
     (Recall, "remedies"): _list_of(Remedy.values, "a remedy this program offers", unique=True),
     (Recall, "regulator_references"): _text_to_text,
+    (Recall, "promised_business_days"): _business_days,
+    (Recall, "tracking_urls"): _tracking_urls,
     (Recall, "languages"): _list_of(LANGUAGE_CODES, "a language this program speaks", unique=True),
     (Product, "model_numbers"): _list_of(None, "", unique=True),
 }

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("notices", "0004_purchaser_anonymised_at"),
         ("notifications", "0004_kind_without_choices"),
-        ("recalls", "0007_spanish_language"),
+        ("recalls", "0007_spanish_languages_promises_tracking"),
     ]
 
     operations = [

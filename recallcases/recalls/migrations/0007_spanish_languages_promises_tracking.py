@@ -94,4 +94,22 @@ class Migration(migrations.Migration):
             name="what_to_do_es",
             field=models.TextField(blank=True),
         ),
+        migrations.AddField(
+            model_name="recall",
+            name="promised_business_days",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='What the program promises the consumer: business days from filing to a step, e.g. {"verified": 5, "replacement_shipped": 10}.',
+            ),
+        ),
+        migrations.AddField(
+            model_name="recall",
+            name="tracking_urls",
+            field=models.JSONField(
+                blank=True,
+                default=recallcases.recalls.models.default_tracking_urls,
+                help_text='Each carrier\'s tracking page, {tracking} the tracking number, e.g. {"UPS": "https://www.ups.com/track?tracknum={tracking}"}.',
+            ),
+        ),
     ]
