@@ -23,6 +23,5 @@ def verification_code_shown(code: str) -> str:
 
 
 def verification_code_normalise(typed: str) -> str:
-    """What a consumer typed, as stored: upper case, without spaces or dashes; look-alikes read
-    as the character the alphabet has (O as 0 is not in it, so O stays and finds nothing)."""
+    """What a consumer typed, as stored: upper case, without spaces, dashes or other marks."""
     return "".join(ch for ch in typed.upper() if ch.isalnum())
