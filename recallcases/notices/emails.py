@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from recallcases.notices.models import Purchaser
 from recallcases.notices.tokens import unsubscribe_token
+from recallcases.notifications.emails import verification_context
 from recallcases.notifications.models import EmailKind, OutboundEmail
 
 
@@ -77,6 +78,7 @@ def compose_notice(email: OutboundEmail) -> EmailMultiAlternatives:
             "reminder": reminder,
             "recall_url": recall_url,
             "unsubscribe_url": unsubscribe_url,
+            **verification_context(email),
         }
         subject = (
             _("Reminder of a safety recall: %(recall)s")
