@@ -24,6 +24,12 @@ class AuditAction(models.TextChoices):
     GROUP_PERMISSIONS_CHANGE = "group.permissions", _("Role's permissions changed")
     AUTHENTICATOR_DELETE = "authenticator.delete", _("Staff member's authenticator removed")
     LINKS_RENEW = "links.renew", _("Status links revoked and a new one emailed")
+    REMEDY_CHANGE = "remedy.change", _("Remedy changed")
+    REMEDY_CODES_IMPORT = "remedy_codes.import", _("Gift card or voucher codes imported")
+    REMEDY_CODE_ISSUE = "remedy_code.issue", _("Gift card or voucher code issued")
+    PAYMENT_RECORD = "payment.record", _("Refund payment recorded")
+    PAYMENTS_IMPORT = "payments.import", _("Payment confirmations imported")
+    PAYMENTS_EXPORT = "payments.export", _("Refunds to pay exported")
 
 
 # The keys of `before` and `after`, as a reader names them; a key missing here shows as it is.
@@ -60,6 +66,12 @@ VALUE_LABELS = {
     "authenticator": _("authenticator"),
     "confirmed": _("confirmed"),
     "links_revoked": _("links revoked"),
+    "note": _("note"),
+    "code": _("code"),
+    "payment_reference": _("payment reference"),
+    "amount": _("amount"),
+    "currency": _("currency"),
+    "claims": _("claims"),
 }
 
 

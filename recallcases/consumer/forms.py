@@ -18,7 +18,25 @@ from recallcases.core.forms import (
     SingleLineField,
     check_region_in_country,
 )
-from recallcases.recalls.models import Country, OrderNumberField
+from recallcases.recalls.models import Country, OrderNumberField, Remedy
+
+
+def remedy_choices(recall) -> list[tuple[str, str]]:
+    """The recall's remedy offers as the consumer reads them, in the file's order."""
+    return [(offer.remedy, offer.label) for offer in recall.remedy_offers]
+
+
+class RemedyChoiceForm(forms.Form):
+    """The consumer changes the remedy they chose, until it is approved."""
+
+    remedy = forms.ChoiceField(label=_("Your choice of remedy"), widget=forms.RadioSelect)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, recall, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["remedy"].choices = remedy_choices(recall)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
 
 
 def serial_help(recall) -> str:
@@ -118,10 +136,21 @@ class ClaimForm(forms.Form):
             "I have read the privacy notice and agree that my details are used for this recall."
         )
     )
+    # Asked only when the recall offers more than one remedy (__init__).
+    remedy = forms.ChoiceField(
+        label=_("Your choice of remedy"),
+        widget=forms.RadioSelect,
+        help_text=_("You can change your choice from your claim's page until it is approved."),
+    )
 
     def __init__(self, *args, recall, **kwargs):
         super().__init__(*args, **kwargs)
         self.recall = recall
+        offers = recall.remedy_offers
+        if len(offers) > 1:
+            self.fields["remedy"].choices = remedy_choices(recall)
+        else:
+            del self.fields["remedy"]
         self.fields["product"].queryset = recall.products.all()
         self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.model})"
         self.fields["product"].label = _("Your %(noun)s") % {"noun": recall.product_noun}
@@ -153,8 +182,11 @@ class ClaimForm(forms.Form):
                 "purchase_date",
                 *(["order_number"] if "order_number" in self.fields else []),
             ),
+            *(["remedy"] if "remedy" in self.fields else []),
             Fieldset(
-                _("Where to send the replacement"),
+                _("Where to send the replacement")
+                if recall.offered_remedies == [Remedy.REPLACEMENT]
+                else _("Your contact details"),
                 "name",
                 "email",
                 "phone",
@@ -205,6 +237,7 @@ class ClaimForm(forms.Form):
     def clean(self):
         data = super().clean()
         data.setdefault("order_number", "")  # a recall that asks for none
+        data.setdefault("remedy", "")  # a recall that offers one remedy
         if not check_region_in_country(self, data):
             return data
         country, region = data.get("country"), data.get("region")
@@ -258,7 +291,9 @@ class WithdrawForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, remedy: str = Remedy.REPLACEMENT, **kwargs):
         super().__init__(*args, **kwargs)
+        if remedy != Remedy.REPLACEMENT:
+            self.fields["confirm"].label = _("I understand that a withdrawn claim gets no remedy.")
         self.helper = FormHelper()
         self.helper.form_tag = False

@@ -11,6 +11,7 @@ import io
 import re
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from unittest.mock import patch
 
@@ -22,8 +23,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from recallcases.claims.models import ClaimStatus, Shipment
+from recallcases.claims.models import Claim, ClaimStatus, Shipment
 from recallcases.claims.services import claim_ship
+from recallcases.claims.services.payments import claim_pay
 from recallcases.claims.transitions import CONSUMER, Actor, claim_transition
 from recallcases.incidents.services import (
     IncidentDetails,
@@ -108,6 +110,18 @@ class World:
 
     def ship(self, claim, when, remedy="replacement"):
         self.tracking += 1
+        if remedy == "refund":
+            # A refund is paid, not shipped: its payment confirmed (claim_pay).
+            Claim.objects.filter(pk=claim.pk).update(remedy="refund")
+            with clock(when):
+                claim_pay(
+                    claim_id=claim.pk,
+                    actor=self.staff,
+                    payment_reference=f"PAY{self.tracking:06d}",
+                    amount=Decimal("30.00"),
+                    currency="USD",
+                )
+            return
         with clock(when):
             claim_ship(
                 claim_id=claim.pk,
@@ -172,7 +186,16 @@ def recall(db):
         units_affected=1000,
         units_affected_canada=200,
         countries=["US", "CA"],
-        remedies=["replacement", "refund"],
+        remedies=[
+            "replacement",
+            {
+                "remedy": "refund",
+                "label_en": "Refund of $30",
+                "label_fr": "Remboursement de 30 $",
+                "value": "30.00",
+                "currency": "USD",
+            },
+        ],
         regulator_references={"CPSC": "25-123", "Health Canada": "RA-98765"},
         safety_contact_email="safety@example.com",
     )
