@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("claims", "0008_status_links_revoked"),
-        ("recalls", "0007_remedies_claim_remedy_codes"),
+        ("recalls", "0007_remedies_offers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
