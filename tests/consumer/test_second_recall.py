@@ -116,7 +116,11 @@ def test_power_bank_pages_speak_of_power_banks(client, power_banks, lang, noun, 
     # a claim filed: the confirmation page
     product = power_banks.products.get()
     data = claim_form_data(
-        serial=RECALLED, product=product.pk, order_number="NE-12345678", language=lang
+        serial=RECALLED,
+        product=product.pk,
+        order_number="NE-12345678",
+        language=lang,
+        remedy="replacement",
     )
     response = client.post(base + "claim/", data, follow=True)
     pages["confirmation"] = response.content.decode()
@@ -176,7 +180,10 @@ def test_claim_form_without_an_order_number_field(client, power_banks):
     product = power_banks.products.get()
     # when
     page = client.get(f"/en/{SLUG}/claim/").content.decode()
-    client.post(f"/en/{SLUG}/claim/", claim_form_data(serial=RECALLED, product=product.pk))
+    client.post(
+        f"/en/{SLUG}/claim/",
+        claim_form_data(serial=RECALLED, product=product.pk, remedy="replacement"),
+    )
     # then
     assert 'name="order_number"' not in page
     assert Claim.objects.get(recall=power_banks).order_number == ""

@@ -514,6 +514,9 @@ CPSC_FEBRUARY = {
     ("units", "consumers"): ("1000", "2", "3"),
     ("units", "total"): ("1000", "2", "3"),
     ("units", "correction_rate"): ("", "0.20%", "0.30%"),
+    # by the remedy given: replacements c2 (February) and c1 (January); the refund c3 (February)
+    ("units", "corrected_replacement"): ("", "1", "2"),
+    ("units", "corrected_refund"): ("", "1", "1"),
     # learned in February: i2 (after), i3 (not known), i4 (before), i6 (after, as told); i1 in
     # January (before) is cumulative only, i5 in March is in neither
     ("incidents", "incidents"): ("", "4", "5"),
@@ -660,6 +663,8 @@ HEALTH_CANADA_FEBRUARY = {
     ("units", "refunded"): ("1", "1", "1", "1"),
     ("units", "other_remedy"): ("0", "0", "0", "0"),
     ("units", "corrected"): ("2", "2", "2", "3"),
+    ("units", "corrected_replacement"): ("1", "1", "1", "2"),
+    ("units", "corrected_refund"): ("1", "1", "1", "1"),
     # c1 (US) confirmed 5 Feb; c2 (CA) on 2 March
     ("units", "disposals_confirmed"): ("0", "0", "1", "1"),
     ("units", "effectiveness"): ("1.00%", "1.00%", "0.20%", "0.30%"),

@@ -76,6 +76,16 @@ class WeekPoint:
 
 
 @dataclass(frozen=True)
+class RemedyProgress:
+    """Claims and units corrected by one remedy the recall offers."""
+
+    remedy: str
+    label: str
+    claims: int
+    remedied: int
+
+
+@dataclass(frozen=True)
 class Dashboard:
     recall: Recall
     units_in_scope: int
@@ -87,6 +97,7 @@ class Dashboard:
     by_country: list[CountryProgress]
     by_product: list[ProductProgress]
     weekly: list[WeekPoint]
+    by_remedy: list[RemedyProgress]
 
     @property
     def correction_rate(self) -> Rate:
@@ -107,7 +118,7 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
     """
     groups = (
         Claim.objects.filter(recall=recall)
-        .values("country", "product_id", "status")
+        .values("country", "product_id", "status", "remedy")
         .annotate(
             claims=Count("pk"),
             remedied=Count("pk", filter=is_remedied()),
@@ -118,8 +129,11 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
     by_status: dict[str, int] = defaultdict(int)
     by_country: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_product: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_remedy: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for group in groups:
         by_status[group["status"]] += group["claims"]
+        by_remedy[group["remedy"]][0] += group["claims"]
+        by_remedy[group["remedy"]][1] += group["remedied"]
         for totals in (by_country[group["country"]], by_product[group["product_id"]]):
             totals[0] += group["claims"]
             totals[1] += group["remedied"]
@@ -161,6 +175,15 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
             for product in products
         ],
         weekly=weekly_correction(recall=recall, today=today),
+        by_remedy=[
+            RemedyProgress(
+                remedy=offer.remedy,
+                label=offer.label_en or offer.label,
+                claims=by_remedy[offer.remedy][0],
+                remedied=by_remedy[offer.remedy][1],
+            )
+            for offer in recall.remedy_offers
+        ],
     )
 
 
