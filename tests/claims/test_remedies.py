@@ -6,16 +6,19 @@ import csv as csv_module
 import io
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from recallcases.audit.models import AuditAction, AuditEntry
 from recallcases.claims.lifecycle import STATUSES, consumer_sentence
 from recallcases.claims.models import Claim, ClaimStatus, RemedyCode, Shipment
+from recallcases.claims.retention import claim_retention_apply
 from recallcases.claims.services import ClaimRefused, claim_remedy_change, claim_ship
 from recallcases.claims.services.codes import (
     claims_waiting_for_code,
@@ -24,7 +27,13 @@ from recallcases.claims.services.codes import (
 )
 from recallcases.claims.services.payments import claim_pay
 from recallcases.claims.tasks import remedy_code_issue_task
-from recallcases.claims.transitions import CONSUMER, Actor, TransitionRefused, claim_transition
+from recallcases.claims.transitions import (
+    CONSUMER,
+    SYSTEM,
+    Actor,
+    TransitionRefused,
+    claim_transition,
+)
 from recallcases.notifications.models import OutboundEmail
 from recallcases.notifications.tasks import send_outbound_email
 from recallcases.recalls.recall_file import RecallFileInvalid, recall_file_check
@@ -413,6 +422,57 @@ def test_codes_import_names_each_refused_line(client, manager):
     page = client.post(f"/workspace/codes/{product.recall.slug}/gift_card/", {"file": fake})
     assert "Nothing imported" in page.content.decode()
     assert RemedyCode.objects.count() == 3
+
+
+def test_staff_see_a_claim_waiting_for_a_code_and_no_shipment_form(
+    client, manager, django_capture_on_commit_callbacks
+):
+    product = offering(REPLACEMENT, GIFT_CARD)
+    claim, _token = claim_with_link(product=product, remedy="gift_card")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(claim, manager)
+    client.force_login(manager)
+    page = client.get(f"/workspace/claims/{claim.reference}/").content.decode()
+    assert 'id="waits-for-code"' in page
+    assert 'id="ship-form"' not in page
+    # and: a forged shipment of the claim as a replacement is refused
+    with pytest.raises(TransitionRefused):
+        claim_ship(
+            claim_id=claim.pk,
+            actor=Actor.staff(manager),
+            carrier="UPS",
+            tracking_number="1ZFORGED",
+            remedy="replacement",
+        )
+    claim.refresh_from_db()
+    assert claim.status == S.REPLACEMENT_APPROVED
+
+
+def test_codes_import_refuses_a_code_with_a_line_break_inside(manager):
+    product = offering(REPLACEMENT, GIFT_CARD)
+    upload = SimpleUploadedFile("codes.csv", b'code\n"ABC\nDEF"\nGOOD-1\n')
+    report = remedy_codes_import(
+        file=upload, recall=product.recall, remedy="gift_card", actor=Actor.staff(manager)
+    )
+    assert report.added == 1
+    assert [reason for _line, reason in report.refused] == [
+        "A code has no spaces, line breaks or control characters."
+    ]
+
+
+def test_retention_keeps_only_the_last_four_characters_of_a_code(
+    manager, django_capture_on_commit_callbacks
+):
+    product = offering(REPLACEMENT, GIFT_CARD)
+    codes_import(product.recall, "KEEP-SECRET-4321", by=manager)
+    claim, _token = claim_with_link(product=product, remedy="gift_card")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(claim, manager)
+    dispose(claim, manager)
+    claim_transition(claim_id=claim.pk, to_status=S.CLOSED, actor=SYSTEM)
+    claim_retention_apply(now=timezone.now() + timedelta(days=365 * 7))
+    code = RemedyCode.objects.get(claim=claim)
+    assert "SECRET" not in code.code and code.last4 == "4321"
 
 
 def test_codes_pages_refuse_a_remedy_without_a_pool(client, manager, fulfiller):

@@ -490,6 +490,11 @@ def claim_ship(
     remedy = remedy or (found.remedy if found else "")
     if found is None or remedy not in found.recall.offered_remedies:
         raise TransitionRefused(_("This recall does not offer that remedy."))
+    if remedy != found.remedy:
+        # What ships is what the consumer chose: staff change the claim's remedy first, saying why.
+        raise TransitionRefused(
+            _("This claim's remedy is another one: change the claim's remedy first.")
+        )
     if found.recall.remedy_offer(remedy).issued_by != Issue.SHIPMENT:
         raise TransitionRefused(
             _("This claim's remedy is not shipped: it is issued by its own page.")

@@ -215,6 +215,8 @@ def remedy_codes_import(
         reason = ""
         if not code:
             reason = _("The code is empty.")
+        elif any(character.isspace() or not character.isprintable() for character in code):
+            reason = _("A code has no spaces, line breaks or control characters.")
         elif len(code) > CODE_MAX_LENGTH:
             reason = _("The code is longer than %(max)d characters.") % {"max": CODE_MAX_LENGTH}
         elif code in rows:

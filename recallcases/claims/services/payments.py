@@ -55,7 +55,7 @@ def claims_to_pay() -> QuerySet[Claim]:
     return (
         Claim.objects.filter(waiting_for(Waits.FULFILMENT), remedy__in=REFUND_REMEDIES)
         .select_related("recall")
-        .only("pk", "reference", "name", "email", "remedy", "recall__remedies")
+        .only("pk", "reference", "name", "email", "remedy", "updated_at", "recall__remedies")
         .order_by("updated_at", "pk")
     )
 

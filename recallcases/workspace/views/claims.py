@@ -31,6 +31,7 @@ from recallcases.claims.services import (
     staff_may_change_remedy,
     tracking_url,
 )
+from recallcases.claims.services.codes import claims_waiting_for_code
 from recallcases.claims.transitions import (
     Actor,
     TransitionRefused,
@@ -38,6 +39,7 @@ from recallcases.claims.transitions import (
     claim_transition,
 )
 from recallcases.notifications.services import claim_links_renew
+from recallcases.recalls.models import Issue
 from recallcases.workspace.forms import (
     ActionForm,
     QueueFilterForm,
@@ -138,6 +140,8 @@ def claim_detail(request, reference):
             recall=claim.recall, initial={"remedy": claim.remedy, "version": claim.version}
         )
     offer = claim.recall.remedy_offer(claim.remedy)
+    # A refund is paid and a code is sent by their own pages: only a shipped remedy is shipped here.
+    can_ship = can_ship and offer.issued_by == Issue.SHIPMENT
     return render(
         request,
         "workspace/claim.html",
@@ -145,7 +149,9 @@ def claim_detail(request, reference):
             "claim": claim,
             "signals": signals_of(claim),
             "actions": actions,
-            "ship_form": ShipmentForm(recall=claim.recall, initial={"version": claim.version})
+            "ship_form": ShipmentForm(
+                recall=claim.recall, initial={"version": claim.version, "remedy": claim.remedy}
+            )
             if can_ship
             else None,
             "shipments": shipments,
@@ -156,7 +162,10 @@ def claim_detail(request, reference):
             "status_label": STATUSES[claim.status].label_for(claim.remedy),
             "offer": offer,
             # What staff see of a gift card's code: its last four characters, never the whole.
-            "code_last4": _code_last4(claim),
+            "code_last4": (code_last4 := _code_last4(claim)),
+            "waits_for_code": not code_last4
+            and offer.issued_by == Issue.CODE
+            and claims_waiting_for_code().filter(pk=claim.pk).exists(),
             "remedy_form": remedy_form,
         },
     )
