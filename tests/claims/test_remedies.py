@@ -714,3 +714,38 @@ def test_recall_managers_import_codes_and_change_remedies(manager, reviewer, ful
     for permission in ("claims.import_remedy_codes", "claims.change_claim_remedy"):
         assert manager.has_perm(permission)
         assert not reviewer.has_perm(permission) and not fulfiller.has_perm(permission)
+
+
+# --- Query counts ---------------------------------------------------------------------------------
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_refunds_list_costs_the_same_queries_for_two_or_twenty_claims(client, fulfiller, manager):
+    product = offering(REPLACEMENT, REFUND)
+    for _ in range(2):
+        approve(claim_with_link(product=product, remedy="refund")[0], manager)
+    client.force_login(fulfiller)
+    few = _queries(client, "/workspace/refunds/")
+    for _ in range(18):
+        approve(claim_with_link(product=product, remedy="refund")[0], manager)
+    assert _queries(client, "/workspace/refunds/") == few
+
+
+def test_code_pool_page_costs_the_same_queries_for_two_or_twenty_waiting_claims(client, manager):
+    product = offering(REPLACEMENT, GIFT_CARD)
+    url = f"/workspace/codes/{product.recall.slug}/gift_card/"
+    for _ in range(2):
+        approve(claim_with_link(product=product, remedy="gift_card")[0], manager)
+    client.force_login(manager)
+    few = _queries(client, url)
+    for _ in range(18):
+        approve(claim_with_link(product=product, remedy="gift_card")[0], manager)
+    assert _queries(client, url) == few
