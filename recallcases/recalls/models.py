@@ -261,6 +261,13 @@ class Recall(BilingualText, models.Model):
     def __str__(self):
         return self.title_en
 
+    def clean(self):
+        # The admin edits `remedies` as JSON: the recall file's checks of its offers hold there too.
+        from recallcases.recalls.recall_file import remedy_offers_errors  # it imports this module
+
+        if errors := remedy_offers_errors(self.remedies):
+            raise ValidationError({"remedies": errors})
+
     # The texts in the active language, for templates.
     title = property(lambda self: self.localized("title"))
     sold_at = property(lambda self: self.localized("sold_at"))

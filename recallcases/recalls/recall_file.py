@@ -153,7 +153,7 @@ def _offer_errors(index: int, item: Any) -> list[str]:
     return errors
 
 
-def _remedy_offers(value: Any) -> list[str]:
+def remedy_offers_errors(value: Any) -> list[str]:
     """A check of `Recall.remedies`: at least one offer, each remedy once."""
     if not isinstance(value, list) or not value:
         return ['must be a list of at least one remedy, e.g. ["replacement"]']
@@ -174,7 +174,7 @@ def _remedy_offers(value: Any) -> list[str]:
 # The shapes of the models' JSON fields, which the models cannot say.
 JSON_SHAPES: dict[tuple[type[models.Model], str], Callable[[Any], list[str]]] = {
     (Recall, "countries"): _list_of(Country.values, "a country this program serves", unique=True),
-    (Recall, "remedies"): _remedy_offers,
+    (Recall, "remedies"): remedy_offers_errors,
     (Recall, "regulator_references"): _text_to_text,
     (Product, "model_numbers"): _list_of(None, "", unique=True),
 }

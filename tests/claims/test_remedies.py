@@ -159,6 +159,15 @@ def test_recall_file_refuses_a_bad_remedy_offer(offers, expected):
     assert any(line.startswith(expected) for line in refused.value.lines()), refused.value.lines()
 
 
+def test_admin_refuses_a_bad_remedy_offer(db):
+    from django.core.exceptions import ValidationError
+
+    recall = RecallFactory(remedies=[REPLACEMENT, {**GIFT_CARD, "currency": "dollars"}])
+    with pytest.raises(ValidationError) as refused:
+        recall.clean()
+    assert "remedies" in refused.value.message_dict
+
+
 # --- The consumer's choice ------------------------------------------------------------------------
 
 
