@@ -3,11 +3,13 @@
 Views are thin: they parse input, call one service or selector, and render or redirect.
 """
 
+import json
 import time
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,6 +36,7 @@ from recallcases.claims.services import (
 )
 from recallcases.claims.timeline import consumer_timeline
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
+from recallcases.consumer.form_cache import form_html
 from recallcases.consumer.forms import (
     ClaimForm,
     SerialCheckForm,
@@ -43,14 +46,19 @@ from recallcases.consumer.forms import (
 )
 from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.recalls.models import Recall
-from recallcases.recalls.selectors import serial_lookup, serial_lookup_any
+from recallcases.recalls.selectors import recall_open_by_slug, serial_lookup, serial_lookup_any
 
 # Session keys. The status link's token is in the session only until the confirmation page first
 # shows it (then only its hash exists, in the database); the reference stays for an hour, so that
 # a reload still shows it.
 SUBMITTED_CLAIM = "submitted_claim"
 SUBMITTED_CLAIM_TTL = 3600
-CHECKED_SERIAL = "checked_serial"
+# The recalled serial a browser last checked, for the claim form to fill in: a signed cookie, not
+# the session, so that checking a serial writes nothing to the database (the check is the page
+# announcement-day crowds hit). It holds the serial (not personal data by itself: the unit's), the
+# recall and the product; signed, so a page never fills in a serial this site did not find.
+CHECKED_SERIAL_COOKIE = "checked_serial"
+CHECKED_SERIAL_SALT = "recallcases.consumer.checked_serial"
 # Claims whose private link this browser opened: their photos may be shown to it.
 OPENED_CLAIMS = "opened_claims"
 # When this browser last opened each of them (claim id as text → Unix time): a revocation of the
@@ -68,13 +76,48 @@ def _over_serial_check_limit(request) -> bool:
     )
 
 
-def _checked_serial_remember(request, *, recall: Recall, check) -> None:
-    """Keep a recalled serial for the claim form to fill in (read by `_claim_initial`)."""
-    request.session[CHECKED_SERIAL] = {
-        "recall": recall.slug,
-        "serial": check.serial.value,
-        "product": check.product.pk,
-    }
+def _checked_serial_remember(response, *, recall: Recall, check) -> None:
+    """Keep a recalled serial for the claim form to fill in (read by `_checked_serial`)."""
+    value = {"recall": recall.slug, "serial": check.serial.value, "product": check.product.pk}
+    response.set_signed_cookie(
+        CHECKED_SERIAL_COOKIE,
+        json.dumps(value, separators=(",", ":")),
+        salt=CHECKED_SERIAL_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _checked_serial(request, recall: Recall) -> dict | None:
+    """The recalled serial this browser last checked for `recall`: serial and product, or None."""
+    try:
+        value = json.loads(
+            request.get_signed_cookie(
+                CHECKED_SERIAL_COOKIE,
+                salt=CHECKED_SERIAL_SALT,
+                max_age=settings.SESSION_COOKIE_AGE,
+            )
+        )
+    except (KeyError, signing.BadSignature, ValueError):
+        return None
+    if not isinstance(value, dict) or value.get("recall") != recall.slug:
+        return None
+    return value
+
+
+def _serial_check_form_html(recall: Recall, form: SerialCheckForm):
+    """The check form's HTML: kept, with the serial typed put in, unless it has errors."""
+    if form.is_bound and form.errors:
+        return None  # the template renders it, errors and all
+    serial = form.data.get("serial") if form.is_bound else None
+    return form_html(
+        lambda value: SerialCheckForm(None if value is None else {"serial": value}, recall=recall),
+        recall=recall,
+        shape="serial-check",
+        serial=serial,
+    )
 
 
 def _open_recalls() -> list[Recall]:
@@ -119,13 +162,20 @@ def serial_check_any(request):
             )
     if matches:
         recall, check = matches[0].recall, matches[0].check
-        _checked_serial_remember(request, recall=recall, check=check)
         # The same answer as the recall's own check, whose page it is from here on.
-        return render(
+        check_form = SerialCheckForm(recall=recall)
+        response = render(
             request,
             "consumer/serial_check.html",
-            {"recall": recall, "form": SerialCheckForm(recall=recall), "check": check},
+            {
+                "recall": recall,
+                "form": check_form,
+                "form_html": _serial_check_form_html(recall, check_form),
+                "check": check,
+            },
         )
+        _checked_serial_remember(response, recall=recall, check=check)
+        return response
     verdict = "not_recalled" if search.is_well_formed else "malformed"
     return render(
         request,
@@ -135,17 +185,19 @@ def serial_check_any(request):
 
 
 def _open_recall(slug: str) -> Recall:
-    return get_object_or_404(
-        Recall.objects.open_to_claims().prefetch_related("products"), slug=slug
-    )
+    recall = recall_open_by_slug(slug=slug)
+    if recall is None:
+        raise Http404
+    return recall
 
 
 def recall_detail(request, slug):
     recall = _open_recall(slug)
+    form = SerialCheckForm(recall=recall)
     return render(
         request,
         "consumer/recall_detail.html",
-        {"recall": recall, "form": SerialCheckForm(recall=recall)},
+        {"recall": recall, "form": form, "form_html": _serial_check_form_html(recall, form)},
     )
 
 
@@ -154,10 +206,11 @@ def serial_check(request, slug):
     recall = _open_recall(slug)
     # Serials are posted, never put in the address: addresses end up in logs and histories.
     if request.method == "GET":
+        form = SerialCheckForm(recall=recall)
         return render(
             request,
             "consumer/serial_check.html",
-            {"recall": recall, "form": SerialCheckForm(recall=recall)},
+            {"recall": recall, "form": form, "form_html": _serial_check_form_html(recall, form)},
         )
     if _over_serial_check_limit(request):
         return rate_limited(request)
@@ -165,13 +218,19 @@ def serial_check(request, slug):
     check = None
     if form.is_valid():
         check = serial_lookup(recall=recall, raw_serial=form.cleaned_data["serial"])
-        if check.is_recalled:
-            _checked_serial_remember(request, recall=recall, check=check)
-    return render(
+    response = render(
         request,
         "consumer/serial_check.html",
-        {"recall": recall, "form": form, "check": check},
+        {
+            "recall": recall,
+            "form": form,
+            "form_html": _serial_check_form_html(recall, form),
+            "check": check,
+        },
     )
+    if check is not None and check.is_recalled:
+        _checked_serial_remember(response, recall=recall, check=check)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -203,24 +262,49 @@ def claim_create(request, slug):
                     "language": submitted.claim.language,
                     "at": time.time(),
                 }
-                request.session.pop(CHECKED_SERIAL, None)
                 _remember_opened(request, submitted.claim.pk)
-                return redirect("consumer:claim_received", slug=recall.slug)
-    else:
-        form = ClaimForm(recall=recall, initial=_claim_initial(request, recall))
-    return render(request, "consumer/claim_form.html", {"recall": recall, "form": form})
+                response = redirect("consumer:claim_received", slug=recall.slug)
+                response.delete_cookie(CHECKED_SERIAL_COOKIE, samesite="Lax")
+                return response
+        return render(request, "consumer/claim_form.html", {"recall": recall, "form": form})
+    return render(
+        request,
+        "consumer/claim_form.html",
+        {"recall": recall, "form_html": _claim_form_html(request, recall)},
+    )
 
 
-def _claim_initial(request, recall) -> dict:
+def _claim_form_html(request, recall: Recall):
+    """The empty claim form, in the page's language, with the serial last checked filled in."""
     initial = {"language": "fr-ca" if get_language().startswith("fr") else "en"}
-    checked = request.session.get(CHECKED_SERIAL)
-    if checked and checked.get("recall") == recall.slug:
-        initial.update(serial=checked["serial"], product=checked["product"])
-    return initial
+    serial = None
+    checked = _checked_serial(request, recall)
+    # The products came with the recall: a product removed since the check fills in nothing.
+    if checked is not None and any(p.pk == checked.get("product") for p in recall.products.all()):
+        initial["product"] = checked["product"]
+        serial = str(checked.get("serial", ""))
+    return form_html(
+        lambda value: ClaimForm(
+            recall=recall, initial=initial if value is None else {**initial, "serial": value}
+        ),
+        recall=recall,
+        shape=f"claim:{initial.get('product', '')}",
+        serial=serial,
+    )
 
 
 def _remember_opened(request, claim_id: int) -> None:
-    opened = [pk for pk in request.session.get(OPENED_CLAIMS, []) if pk != claim_id]
+    """Record that this browser opened the claim's link, now. A browser that is back on the
+    claim it opened last, with no revocation since, has nothing new to record: its session is
+    not written again (a database write on every visit of the status page otherwise)."""
+    opened = request.session.get(OPENED_CLAIMS, [])
+    if opened and opened[-1] == claim_id:
+        opened_at = request.session.get(OPENED_AT, {}).get(str(claim_id))
+        if opened_at is not None and not claim_links_revoked_since(
+            claim_id=claim_id, moment=datetime.fromtimestamp(opened_at, tz=UTC)
+        ):
+            return
+    opened = [pk for pk in opened if pk != claim_id]
     request.session[OPENED_CLAIMS] = kept = [*opened, claim_id][-20:]
     times = request.session.get(OPENED_AT, {})
     request.session[OPENED_AT] = {

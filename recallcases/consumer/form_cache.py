@@ -1,0 +1,53 @@
+"""The public pages' forms as HTML, rendered once and kept: they are the same for every visitor
+but for the serial a visitor typed.
+
+crispy-forms renders a form through a template per field (the claim form's state list, one per
+option): most of the claim form page's time, and half of the recall page's. The HTML is rendered
+once per copy of the recall (`Recall.page_version`, see recalls.selectors.recall_open_by_slug),
+language and shape, with a mark where the visitor's serial goes; each request puts its serial,
+escaped as the template would have, in place of the mark. It is kept in this process's memory,
+never in the shared cache: a new release starts new processes, so it never serves HTML that an
+older release rendered.
+"""
+
+from collections.abc import Callable
+
+from crispy_forms.utils import render_crispy_form
+from django import forms
+from django.core.cache.backends.locmem import LocMemCache
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+# A character of Unicode's private use area around a word: no field's label or help has it.
+SERIAL_MARK = "\ue000serial\ue000"
+FORM_HTML_SECONDS = 3600
+_RENDERED = LocMemCache(
+    "recallcases-form-html", {"TIMEOUT": FORM_HTML_SECONDS, "OPTIONS": {"MAX_ENTRIES": 2000}}
+)
+
+
+def form_html(
+    build: Callable[[str | None], forms.Form],
+    *,
+    recall,
+    shape: str,
+    serial: str | None = None,
+) -> SafeString:
+    """The HTML of `build(serial)`, with `serial` in its serial field when one is given.
+
+    `build` makes the form from a serial (or None); `shape` names what else makes its HTML differ
+    (the form, the chosen product...). A recall not read through the cache (no `page_version`)
+    has its form rendered each time.
+    """
+    version = getattr(recall, "page_version", None)
+    if version is None:
+        return render_crispy_form(build(serial))
+    key = f"form:{recall.pk}:{version}:{get_language()}:{shape}:{serial is not None}"
+    html = _RENDERED.get(key)
+    if html is None:
+        html = str(render_crispy_form(build(SERIAL_MARK if serial is not None else None)))
+        _RENDERED.set(key, html)
+    if serial is not None:
+        html = html.replace(SERIAL_MARK, escape(serial))
+    return mark_safe(html)  # noqa: S308 (rendered by crispy; the serial escaped above)
