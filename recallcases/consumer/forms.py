@@ -15,6 +15,7 @@ from recallcases.core.addresses import (
 from recallcases.core.forms import (
     PhoneField,
     PhotoField,
+    PhotoForm,
     SingleLineField,
     check_region_in_country,
 )
@@ -85,7 +86,7 @@ class SerialSearchForm(forms.Form):
         )
 
 
-class ClaimForm(forms.Form):
+class ClaimForm(PhotoForm):
     serial = SingleLineField(label=_("Serial number (SN code)"), max_length=80)
     product = forms.ModelChoiceField(queryset=None, empty_label=None)
     name = SingleLineField(label=_("Full name"), max_length=200)
@@ -218,7 +219,7 @@ class ClaimForm(forms.Form):
         return data
 
 
-class StatusUploadForm(forms.Form):
+class StatusUploadForm(PhotoForm):
     """The photo a claim waits for, and when asked for information, a corrected serial."""
 
     photo = PhotoField(label=_("Photo"), help_text=_("JPEG, PNG, WebP or HEIC, up to 10 MB."))
