@@ -293,16 +293,18 @@ def _claim_form_html(request, recall: Recall):
     )
 
 
-def _remember_opened(request, claim_id: int) -> None:
-    """Record that this browser opened the claim's link, now. A browser that is back on the
-    claim it opened last, with no revocation since, has nothing new to record: its session is
-    not written again (a database write on every visit of the status page otherwise)."""
+def _remember_opened(request, claim_id: int, *, unrevoked_since: datetime | None = None) -> None:
+    """Record that this browser opened the claim's link, now.
+
+    A browser back on the claim it opened last, which it recorded opening after
+    `unrevoked_since` (no revocation can have happened since: see StatusLink), has nothing new to
+    record, and its session is not written again: the status page wrote the session on every
+    visit. What the photo view decides is the same either way: no revocation after either moment.
+    """
     opened = request.session.get(OPENED_CLAIMS, [])
-    if opened and opened[-1] == claim_id:
+    if unrevoked_since is not None and opened and opened[-1] == claim_id:
         opened_at = request.session.get(OPENED_AT, {}).get(str(claim_id))
-        if opened_at is not None and not claim_links_revoked_since(
-            claim_id=claim_id, moment=datetime.fromtimestamp(opened_at, tz=UTC)
-        ):
+        if opened_at is not None and opened_at >= unrevoked_since.timestamp():
             return
     opened = [pk for pk in opened if pk != claim_id]
     request.session[OPENED_CLAIMS] = kept = [*opened, claim_id][-20:]
@@ -368,7 +370,7 @@ def claim_status(request, token):
             status=410,
         )
     claim = link.claim
-    _remember_opened(request, claim.pk)
+    _remember_opened(request, claim.pk, unrevoked_since=link.unrevoked_since)
     expected = consumer_upload_kind(claim)
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "upload" and _upload_over_limit(request):

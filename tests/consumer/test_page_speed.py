@@ -71,9 +71,8 @@ def test_status_page_revisited_reads_the_claim_and_writes_no_session(
     add_photo(claim)
     browser = Client()
     assert browser.get(f"/en/status/{token}/").status_code == 200
-    # The session, the claim with its recall and product, whether its links were revoked since
-    # (two), its events, its photos: no write.
-    with django_assert_num_queries(6):
+    # The session, the claim with its recall and product, its events, its photos: no write.
+    with django_assert_num_queries(4):
         page = browser.get(f"/en/status/{token}/").content.decode()
     assert claim.reference in page
 

@@ -51,9 +51,7 @@ def test_not_a_photo_is_refused_beside_the_other_errors(client, speaker, decodes
     assert decodes == []
 
 
-def test_photo_with_a_good_header_and_broken_pixels_is_refused_and_nothing_kept(
-    client, speaker
-):
+def test_photo_with_a_good_header_and_broken_pixels_is_refused_and_nothing_kept(client, speaker):
     whole = jpeg_bytes(size=(1600, 1200))
     broken = photo_upload(content=whole[: len(whole) // 3])
     response = client.post(RECALL + "claim/", claim_form_data(product=speaker.pk, photo=broken))
