@@ -2,10 +2,11 @@
 but for the serial a visitor typed.
 
 crispy-forms renders a form through a template per field (the claim form's state list, one per
-option): most of the claim form page's time, and half of the recall page's. The HTML is rendered
-once per copy of the recall (`Recall.page_version`, see recalls.selectors.recall_open_by_slug),
-language and shape, with a mark where the visitor's serial goes; each request puts its serial,
-escaped as the template would have, in place of the mark. It is kept in this process's memory,
+option): three quarters of the claim form page's time, a fifth of the recall page's (ADR 0008).
+The HTML is rendered once per key (for a recall's forms: its copy, `Recall.page_version`, see
+recalls.selectors.recall_open_by_slug, and the form's shape) and language, with a mark where the
+visitor's serial goes; each request puts its serial, escaped as the template would have, in place
+of the mark. It is kept in this process's memory,
 never in the shared cache: a new release starts new processes, so it never serves HTML that an
 older release rendered.
 """
@@ -27,27 +28,31 @@ _RENDERED = LocMemCache(
 )
 
 
+def recall_form_key(recall, shape: str) -> str | None:
+    """The key of a form that depends on `recall` (and on `shape`): None for a recall not read
+    through the cache (no `page_version`), whose form is then rendered each time."""
+    version = getattr(recall, "page_version", None)
+    return None if version is None else f"{recall.pk}:{version}:{shape}"
+
+
 def form_html(
     build: Callable[[str | None], forms.Form],
     *,
-    recall,
-    shape: str,
+    key: str | None,
     serial: str | None = None,
 ) -> SafeString:
     """The HTML of `build(serial)`, with `serial` in its serial field when one is given.
 
-    `build` makes the form from a serial (or None); `shape` names what else makes its HTML differ
-    (the form, the chosen product...). A recall not read through the cache (no `page_version`)
-    has its form rendered each time.
+    `build` makes the form from a serial (or None); `key` names everything else its HTML depends
+    on but the language (see `recall_form_key`); with no key the form is rendered each time.
     """
-    version = getattr(recall, "page_version", None)
-    if version is None:
+    if key is None:
         return render_crispy_form(build(serial))
-    key = f"form:{recall.pk}:{version}:{get_language()}:{shape}:{serial is not None}"
-    html = _RENDERED.get(key)
+    full_key = f"form:{get_language()}:{key}:{serial is not None}"
+    html = _RENDERED.get(full_key)
     if html is None:
         html = str(render_crispy_form(build(SERIAL_MARK if serial is not None else None)))
-        _RENDERED.set(key, html)
+        _RENDERED.set(full_key, html)
     if serial is not None:
         html = html.replace(SERIAL_MARK, escape(serial))
     return mark_safe(html)  # noqa: S308 (rendered by crispy; the serial escaped above)

@@ -36,7 +36,7 @@ from recallcases.claims.services import (
 )
 from recallcases.claims.timeline import consumer_timeline
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
-from recallcases.consumer.form_cache import form_html
+from recallcases.consumer.form_cache import form_html, recall_form_key
 from recallcases.consumer.forms import (
     ClaimForm,
     SerialCheckForm,
@@ -114,8 +114,7 @@ def _serial_check_form_html(recall: Recall, form: SerialCheckForm):
     serial = form.data.get("serial") if form.is_bound else None
     return form_html(
         lambda value: SerialCheckForm(None if value is None else {"serial": value}, recall=recall),
-        recall=recall,
-        shape="serial-check",
+        key=recall_form_key(recall, "serial-check"),
         serial=serial,
     )
 
@@ -287,8 +286,7 @@ def _claim_form_html(request, recall: Recall):
         lambda value: ClaimForm(
             recall=recall, initial=initial if value is None else {**initial, "serial": value}
         ),
-        recall=recall,
-        shape=f"claim:{initial.get('product', '')}",
+        key=recall_form_key(recall, f"claim:{initial.get('product', '')}"),
         serial=serial,
     )
 
@@ -378,11 +376,18 @@ def claim_status(request, token):
     upload_form = withdraw_form = None
     if expected is not None:
         upload_form = _upload_form(request if action == "upload" else None, claim, expected)
+    withdraw_html = None
     if consumer_may_withdraw(claim):
         withdraw_form = WithdrawForm(
             request.POST if action == "withdraw" else None,
             initial={"version": claim.version},
         )
+        if not withdraw_form.is_bound:
+            # The same for every claim at this version: kept (consumer.form_cache).
+            withdraw_html = form_html(
+                lambda _serial: WithdrawForm(initial={"version": claim.version}),
+                key=f"withdraw:{claim.version}",
+            )
 
     if request.method == "POST":
         try:
@@ -427,6 +432,7 @@ def claim_status(request, token):
             "asks_for_disposal": expected is not None and expected[0] == PhotoKind.DISPOSAL,
             "dropoff": DISPOSAL_DROPOFF.get(claim.country),
             "withdraw_form": withdraw_form,
+            "withdraw_html": withdraw_html,
         },
     )
 

@@ -156,3 +156,22 @@ def test_recall_slug_changed_leaves_nothing_at_the_old_address(client, recall):
     assert client.get(RECALL).status_code == 404
     assert client.get("/en/speakers-renamed/").status_code == 200
     assert Recall.objects.filter(slug="speakers-renamed").exists()
+
+
+@pytest.mark.parametrize("serial", [None, RECALLED, '<b>"&'])
+def test_kept_form_is_what_crispy_renders(recall, speaker, serial):
+    from crispy_forms.utils import render_crispy_form
+
+    from recallcases.consumer.form_cache import form_html, recall_form_key
+    from recallcases.consumer.forms import ClaimForm
+    from recallcases.recalls.selectors import recall_open_by_slug
+
+    cached = recall_open_by_slug(slug=recall.slug)
+    initial = {"language": "en", "product": speaker.pk}
+
+    def build(value):
+        return ClaimForm(recall=cached, initial={**initial, "serial": value} if value else initial)
+
+    expected = render_crispy_form(build(serial))
+    for _ in range(2):  # rendered, then from memory
+        assert form_html(build, key=recall_form_key(cached, "test"), serial=serial) == expected
