@@ -22,6 +22,7 @@ import cProfile
 import io
 import os
 import pstats
+import re
 
 import benchkit
 
@@ -213,7 +214,9 @@ def claim_posts(recall, consumer, csrf: str, yardstick, *, runs: int) -> None:
                     "photo": SimpleUploadedFile("photo.jpg", photo, "image/jpeg"),
                 },
             )
-            assert response.status_code == expect, response.status_code
+            if response.status_code != expect:
+                errors = re.findall(r"invalid-feedback[^>]*>(?:<strong>)?([^<]+)", response.text)
+                raise AssertionError((response.status_code, errors))
 
         return request
 

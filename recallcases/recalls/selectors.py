@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from recallcases.recalls.models import Product, Recall, RegistryEntry
 from recallcases.recalls.serials import NormalisedSerial, normalise_serial, split_serial
@@ -37,14 +37,17 @@ class SerialCheck:
 # cache (shared by every server) for this long, and forgotten at once when a recall or one of its
 # products is saved or deleted (recalls.apps); the time bounds what a bulk update() leaves stale.
 RECALL_CACHE_SECONDS = 300
-# The key carries the tables' columns, so that a release that adds one never unpickles an old shape.
+# The key carries the tables' columns, so that a release that adds one never unpickles an old
+# shape, and the database's name, so that two sites sharing one Redis (a staging site, a test run)
+# never read each other's recalls.
 _RECALL_CACHE_SHAPE = hashlib.sha256(
     repr([f.attname for model in (Recall, Product) for f in model._meta.concrete_fields]).encode()
 ).hexdigest()[:12]
 
 
 def _recall_cache_key(slug: str) -> str:
-    return f"recall-open:{_RECALL_CACHE_SHAPE}:{slug}"
+    database = connections[router.db_for_read(Recall)].settings_dict["NAME"]
+    return f"recall-open:{_RECALL_CACHE_SHAPE}:{database}:{slug}"
 
 
 def recall_open_by_slug(*, slug: str) -> Recall | None:
