@@ -71,6 +71,9 @@ def main() -> None:
 
     # The benchmark files claims as fast as it can, from one address.
     os.environ["CLAIM_SUBMIT_RATE"] = benchkit.UNLIMITED
+    # Its claims' emails are sent in-process (to local memory), never published to a broker that
+    # another site's workers might read.
+    os.environ["CELERY_BROKER_URL"] = "memory://"
     url = benchkit.bench_database_url()
     benchkit.scratch_database_create(url)
     benchkit.django_setup(url)
