@@ -92,6 +92,7 @@ bench: install ## Run the benchmarks in bench/ and print their figures (needs Po
 	$(PY) bench/staff_queue.py
 	$(PY) bench/reports_and_notices.py
 	$(PY) bench/photo_pipeline.py
+	$(PY) bench/public_pages.py
 
 clean: ## Remove the virtualenv and local data (var/)
 	rm -rf $(VENV) var

@@ -24,7 +24,7 @@ from PIL import Image, ImageChops, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recallcases.core.photo_pipeline import JPEG_QUALITY, MAX_SIDE, process_photo
+from recallcases.core.photo_pipeline import JPEG_QUALITY, MAX_SIDE, inspect_photo, process_photo
 
 PHOTO_SIZE = (4000, 3000)
 
@@ -62,6 +62,13 @@ def main() -> None:
     ):
         print(f"{label:30}{median_ms:11.1f}{p95_ms:9.1f}")
     print(f"{'ratio process_photo / naive':30}{ratio[0]:11.2f}{ratio[1]:9.2f}")
+    # The checks a form makes before it decodes (ADR 0007), against the whole pipeline.
+    inspect_ms, pipeline_ms = time_alternately(
+        lambda: inspect_photo(upload), lambda: process_photo(upload), runs=args.runs
+    )
+    inspect_median, pipeline_median = statistics.median(inspect_ms), statistics.median(pipeline_ms)
+    print(f"{'inspect_photo (header checks)':30}{inspect_median:11.3f}{p95(inspect_ms):9.3f}")
+    print(f"{'  process_photo, same run':30}{pipeline_median:11.1f}{p95(pipeline_ms):9.1f}")
 
 
 def phone_photo(size: tuple[int, int], *, seed: int) -> bytes:

@@ -53,6 +53,10 @@ class StatusLink:
 
     claim: Claim
     state: LinkState
+    # No revocation of the claim's links can have happened since then: a revocation revokes every
+    # live link, so a link that is not revoked was made after the last one (the link shown at
+    # filing: after none). Lets a page that saw the claim at a later moment skip asking again.
+    unrevoked_since: datetime | None = None
 
 
 def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink | None:
@@ -73,6 +77,7 @@ def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink
     )
     if claim is not None:
         revoked = claim.access_token_revoked_at is not None
+        made_at = claim.created_at
     else:
         link = (
             ClaimLink.objects.select_related("claim__recall", "claim__product")
@@ -81,12 +86,12 @@ def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink
         )
         if link is None:
             return None
-        claim, revoked = link.claim, link.revoked_at is not None
+        claim, revoked, made_at = link.claim, link.revoked_at is not None, link.created_at
     if revoked:
         return StatusLink(claim=claim, state=LinkState.REVOKED)
     if _link_expired(claim=claim, now=now or timezone.now()):
         return StatusLink(claim=claim, state=LinkState.EXPIRED)
-    return StatusLink(claim=claim, state=LinkState.OPEN)
+    return StatusLink(claim=claim, state=LinkState.OPEN, unrevoked_since=made_at)
 
 
 def _link_expired(*, claim: Claim, now: datetime) -> bool:

@@ -8,7 +8,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.forms import ClaimDetailsForm, remedy_choices, serial_help
-from recallcases.core.forms import PhotoField, SingleLineField
+from recallcases.core.forms import PhotoField, PhotoForm, SingleLineField
 from recallcases.recalls.models import Remedy
 
 __all__ = [
@@ -153,7 +153,7 @@ class SerialSearchForm(forms.Form):
         )
 
 
-class ClaimForm(ClaimDetailsForm):
+class ClaimForm(PhotoForm, ClaimDetailsForm):
     """The claim form: the details, the label photo and the consent to the privacy notice."""
 
     photo = PhotoField(
@@ -209,7 +209,7 @@ class ClaimForm(ClaimDetailsForm):
         return proof_photos(self, self.proof_items)
 
 
-class StatusUploadForm(forms.Form):
+class StatusUploadForm(PhotoForm):
     """The photo a claim waits for, and when asked for information, a corrected serial."""
 
     photo = PhotoField(label=_("Photo"), help_text=_("JPEG, PNG, WebP or HEIC, up to 10 MB."))

@@ -3,11 +3,13 @@
 Views are thin: they parse input, call one service or selector, and render or redirect.
 """
 
+import json
 import time
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,6 +41,7 @@ from recallcases.claims.services import (
 from recallcases.claims.timeline import consumer_timeline
 from recallcases.claims.transitions import CONSUMER
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
+from recallcases.consumer.form_cache import form_html, recall_form_key
 from recallcases.consumer.forms import (
     ClaimForm,
     MessageVerifyForm,
@@ -53,6 +56,7 @@ from recallcases.notifications.selectors import message_verification
 from recallcases.recalls.models import Product, ProofItem, Recall
 from recallcases.recalls.selectors import (
     recall_language_require,
+    recall_open_by_slug,
     serial_lookup,
     serial_lookup_any,
 )
@@ -62,7 +66,12 @@ from recallcases.recalls.selectors import (
 # a reload still shows it.
 SUBMITTED_CLAIM = "submitted_claim"
 SUBMITTED_CLAIM_TTL = 3600
-CHECKED_SERIAL = "checked_serial"
+# The recalled serial a browser last checked, for the claim form to fill in: a signed cookie, not
+# the session, so that checking a serial writes nothing to the database (the check is the page
+# announcement-day crowds hit). It holds the serial (not personal data by itself: the unit's), the
+# recall and the product; signed, so a page never fills in a serial this site did not find.
+CHECKED_SERIAL_COOKIE = "checked_serial"
+CHECKED_SERIAL_SALT = "recallcases.consumer.checked_serial"
 # Claims whose private link this browser opened: their photos may be shown to it.
 OPENED_CLAIMS = "opened_claims"
 # When this browser last opened each of them (claim id as text → Unix time): a revocation of the
@@ -80,13 +89,47 @@ def _over_serial_check_limit(request) -> bool:
     )
 
 
-def _checked_serial_remember(request, *, recall: Recall, check) -> None:
-    """Keep a recalled serial for the claim form to fill in (read by `_claim_initial`)."""
-    request.session[CHECKED_SERIAL] = {
-        "recall": recall.slug,
-        "serial": check.serial.value,
-        "product": check.product.pk,
-    }
+def _checked_serial_remember(response, *, recall: Recall, check) -> None:
+    """Keep a recalled serial for the claim form to fill in (read by `_checked_serial`)."""
+    value = {"recall": recall.slug, "serial": check.serial.value, "product": check.product.pk}
+    response.set_signed_cookie(
+        CHECKED_SERIAL_COOKIE,
+        json.dumps(value, separators=(",", ":")),
+        salt=CHECKED_SERIAL_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _checked_serial(request, recall: Recall) -> dict | None:
+    """The recalled serial this browser last checked for `recall`: serial and product, or None."""
+    try:
+        value = json.loads(
+            request.get_signed_cookie(
+                CHECKED_SERIAL_COOKIE,
+                salt=CHECKED_SERIAL_SALT,
+                max_age=settings.SESSION_COOKIE_AGE,
+            )
+        )
+    except (KeyError, signing.BadSignature, ValueError):
+        return None
+    if not isinstance(value, dict) or value.get("recall") != recall.slug:
+        return None
+    return value
+
+
+def _serial_check_form_html(recall: Recall, form: SerialCheckForm):
+    """The check form's HTML: kept, with the serial typed put in, unless it has errors."""
+    if form.is_bound and form.errors:
+        return None  # the template renders it, errors and all
+    serial = form.data.get("serial") if form.is_bound else None
+    return form_html(
+        lambda value: SerialCheckForm(None if value is None else {"serial": value}, recall=recall),
+        key=recall_form_key(recall, "serial-check"),
+        serial=serial,
+    )
 
 
 def _open_recalls() -> list[Recall]:
@@ -131,13 +174,20 @@ def serial_check_any(request):
             )
     if matches:
         recall, check = matches[0].recall, matches[0].check
-        _checked_serial_remember(request, recall=recall, check=check)
         # The same answer as the recall's own check, whose page it is from here on.
-        return render(
+        check_form = SerialCheckForm(recall=recall)
+        response = render(
             request,
             "consumer/serial_check.html",
-            {"recall": recall, "form": SerialCheckForm(recall=recall), "check": check},
+            {
+                "recall": recall,
+                "form": check_form,
+                "form_html": _serial_check_form_html(recall, check_form),
+                "check": check,
+            },
         )
+        _checked_serial_remember(response, recall=recall, check=check)
+        return response
     verdict = "not_recalled" if search.is_well_formed else "malformed"
     return render(
         request,
@@ -165,18 +215,19 @@ def message_verify(request):
 
 
 def _open_recall(slug: str) -> Recall:
-    recall = get_object_or_404(
-        Recall.objects.open_to_claims().prefetch_related("products"), slug=slug
-    )
+    recall = recall_open_by_slug(slug=slug)
+    if recall is None:
+        raise Http404
     return recall_language_require(recall=recall)
 
 
 def recall_detail(request, slug):
     recall = _open_recall(slug)
+    form = SerialCheckForm(recall=recall)
     return render(
         request,
         "consumer/recall_detail.html",
-        {"recall": recall, "form": SerialCheckForm(recall=recall)},
+        {"recall": recall, "form": form, "form_html": _serial_check_form_html(recall, form)},
     )
 
 
@@ -185,10 +236,11 @@ def serial_check(request, slug):
     recall = _open_recall(slug)
     # Serials are posted, never put in the address: addresses end up in logs and histories.
     if request.method == "GET":
+        form = SerialCheckForm(recall=recall)
         return render(
             request,
             "consumer/serial_check.html",
-            {"recall": recall, "form": SerialCheckForm(recall=recall)},
+            {"recall": recall, "form": form, "form_html": _serial_check_form_html(recall, form)},
         )
     if _over_serial_check_limit(request):
         return rate_limited(request)
@@ -196,13 +248,19 @@ def serial_check(request, slug):
     check = None
     if form.is_valid():
         check = serial_lookup(recall=recall, raw_serial=form.cleaned_data["serial"])
-        if check.is_recalled:
-            _checked_serial_remember(request, recall=recall, check=check)
-    return render(
+    response = render(
         request,
         "consumer/serial_check.html",
-        {"recall": recall, "form": form, "check": check},
+        {
+            "recall": recall,
+            "form": form,
+            "form_html": _serial_check_form_html(recall, form),
+            "check": check,
+        },
     )
+    if check is not None and check.is_recalled:
+        _checked_serial_remember(response, recall=recall, check=check)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -238,25 +296,51 @@ def claim_create(request, slug):
                     "language": submitted.claim.language,
                     "at": time.time(),
                 }
-                request.session.pop(CHECKED_SERIAL, None)
                 _remember_opened(request, submitted.claim.pk)
-                return redirect("consumer:claim_received", slug=recall.slug)
-    else:
-        form = ClaimForm(recall=recall, initial=_claim_initial(request, recall))
-    return render(request, "consumer/claim_form.html", {"recall": recall, "form": form})
+                response = redirect("consumer:claim_received", slug=recall.slug)
+                response.delete_cookie(CHECKED_SERIAL_COOKIE, samesite="Lax")
+                return response
+        return render(request, "consumer/claim_form.html", {"recall": recall, "form": form})
+    return render(
+        request,
+        "consumer/claim_form.html",
+        {"recall": recall, "form_html": _claim_form_html(request, recall)},
+    )
 
 
-def _claim_initial(request, recall) -> dict:
+def _claim_form_html(request, recall: Recall):
+    """The empty claim form, in the page's language, with the serial last checked filled in."""
     # The page's language: a recall's pages are only ever shown in a language it offers.
     initial = {"language": get_language()}
-    checked = request.session.get(CHECKED_SERIAL)
-    if checked and checked.get("recall") == recall.slug:
-        initial.update(serial=checked["serial"], product=checked["product"])
-    return initial
+    serial = None
+    checked = _checked_serial(request, recall)
+    # The products came with the recall: a product removed since the check fills in nothing.
+    if checked is not None and any(p.pk == checked.get("product") for p in recall.products.all()):
+        initial["product"] = checked["product"]
+        serial = str(checked.get("serial", ""))
+    return form_html(
+        lambda value: ClaimForm(
+            recall=recall, initial=initial if value is None else {**initial, "serial": value}
+        ),
+        key=recall_form_key(recall, f"claim:{initial.get('product', '')}"),
+        serial=serial,
+    )
 
 
-def _remember_opened(request, claim_id: int) -> None:
-    opened = [pk for pk in request.session.get(OPENED_CLAIMS, []) if pk != claim_id]
+def _remember_opened(request, claim_id: int, *, unrevoked_since: datetime | None = None) -> None:
+    """Record that this browser opened the claim's link, now.
+
+    A browser back on the claim it opened last, which it recorded opening after
+    `unrevoked_since` (no revocation can have happened since: see StatusLink), has nothing new to
+    record, and its session is not written again: the status page wrote the session on every
+    visit. What the photo view decides is the same either way: no revocation after either moment.
+    """
+    opened = request.session.get(OPENED_CLAIMS, [])
+    if unrevoked_since is not None and opened and opened[-1] == claim_id:
+        opened_at = request.session.get(OPENED_AT, {}).get(str(claim_id))
+        if opened_at is not None and opened_at >= unrevoked_since.timestamp():
+            return
+    opened = [pk for pk in opened if pk != claim_id]
     request.session[OPENED_CLAIMS] = kept = [*opened, claim_id][-20:]
     times = request.session.get(OPENED_AT, {})
     request.session[OPENED_AT] = {
@@ -321,7 +405,7 @@ def claim_status(request, token):
             status=410,
         )
     claim = link.claim
-    _remember_opened(request, claim.pk)
+    _remember_opened(request, claim.pk, unrevoked_since=link.unrevoked_since)
     expected = consumer_upload_kind(claim)
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "upload" and _upload_over_limit(request):
@@ -335,12 +419,21 @@ def claim_status(request, token):
         )
     if expected is not None:
         upload_form = _upload_form(request if action == "upload" else None, claim, expected)
+    withdraw_html = None
     if consumer_may_withdraw(claim):
         withdraw_form = WithdrawForm(
             request.POST if action == "withdraw" else None,
             initial={"version": claim.version},
             remedy=claim.remedy,
         )
+        if not withdraw_form.is_bound:
+            # The same for every claim at this version: kept (consumer.form_cache).
+            withdraw_html = form_html(
+                lambda _serial: WithdrawForm(
+                    initial={"version": claim.version}, remedy=claim.remedy
+                ),
+                key=f"withdraw:{claim.version}:{claim.remedy}",
+            )
 
     if request.method == "POST":
         try:
@@ -402,6 +495,7 @@ def claim_status(request, token):
             "withdraw_form": withdraw_form,
             "remedy_form": remedy_form,
             "offer": claim.recall.remedy_offer(claim.remedy),
+            "withdraw_html": withdraw_html,
         },
     )
 

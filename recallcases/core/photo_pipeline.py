@@ -71,6 +71,47 @@ class ProcessedPhoto:
     content_type: str = "image/jpeg"
 
 
+@dataclass(frozen=True)
+class PhotoHeader:
+    """What a photo's header says, checked: the format decided from the content, and its size."""
+
+    source_format: str  # one of ALLOWED_FORMATS
+    width: int
+    height: int
+    size_bytes: int
+
+
+def inspect_photo(
+    source: bytes | BinaryIO,
+    *,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_pixels: int = MAX_PIXELS,
+) -> PhotoHeader:
+    """Return what the photo's header says, or raise PhotoRejected, without decoding a pixel.
+
+    The checks process_photo makes before it decodes (bytes, format, pixel count), for under a
+    millisecond: a form checks them with its other fields, and decodes only a form that passed.
+    """
+    data = _read_upload(source, max_bytes=max_bytes)
+    try:
+        with Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS) as img:
+            source_format = _FORMAT_ALIASES.get(img.format, img.format)
+            width, height = img.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(max_pixels) from None
+    except Image.UnidentifiedImageError:
+        raise _unsupported_format() from None
+    except MemoryError:
+        raise
+    except Exception as error:
+        raise _unreadable() from error
+    if width * height > max_pixels:
+        raise _too_many_pixels(max_pixels)
+    return PhotoHeader(
+        source_format=source_format, width=width, height=height, size_bytes=len(data)
+    )
+
+
 def process_photo(
     source: bytes | BinaryIO,
     *,
@@ -162,28 +203,33 @@ def _decode_upright_rgb(data: bytes, *, max_pixels: int, max_side: int) -> tuple
         # Pillow's own looser guard; the warning only gets here when warnings are errors.
         raise _too_many_pixels(max_pixels) from None
     except Image.UnidentifiedImageError:
-        raise PhotoRejected(
-            "unsupported_format",
-            _(
-                "This file is not a photo we can read. "
-                "Please upload a JPEG, PNG, WebP or HEIC photo."
-            ),
-        ) from None
+        raise _unsupported_format() from None
     except MemoryError:
         raise  # the server is short of memory: not the consumer's fault
     except Exception as error:
         # Decoders fail on broken or hostile files in many ways (OSError, ValueError,
         # SyntaxError, struct.error...); every one of them means the same to the consumer.
-        raise PhotoRejected(
-            "unreadable",
-            _(
-                "We could not read this photo; the file may be damaged or incomplete. "
-                "Please take the photo again and upload it."
-            ),
-        ) from error
+        raise _unreadable() from error
     # Pillow's JPEG writer falls back to some info keys (the comment); carry nothing over.
     picture.info = {}
     return picture, source_format
+
+
+def _unsupported_format() -> PhotoRejected:
+    return PhotoRejected(
+        "unsupported_format",
+        _("This file is not a photo we can read. Please upload a JPEG, PNG, WebP or HEIC photo."),
+    )
+
+
+def _unreadable() -> PhotoRejected:
+    return PhotoRejected(
+        "unreadable",
+        _(
+            "We could not read this photo; the file may be damaged or incomplete. "
+            "Please take the photo again and upload it."
+        ),
+    )
 
 
 def _too_many_pixels(max_pixels: int) -> PhotoRejected:

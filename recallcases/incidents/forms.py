@@ -11,6 +11,7 @@ from recallcases.core.addresses import region_choices
 from recallcases.core.forms import (
     PhoneField,
     PhotoField,
+    PhotoForm,
     SingleLineField,
     check_region_in_country,
 )
@@ -26,7 +27,7 @@ TIMING_CHOICES = [
 ]
 
 
-class IncidentForm(forms.Form):
+class IncidentForm(PhotoForm):
     kinds = forms.MultipleChoiceField(
         label=_("What happened? Tick all that apply."),
         choices=IncidentKind.choices,

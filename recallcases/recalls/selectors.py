@@ -1,11 +1,15 @@
 """Reading recalls and their serial registries."""
 
+import hashlib
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.core.cache import cache
+from django.db import connections, router, transaction
 from django.utils.translation import get_language
 
-from recallcases.recalls.models import Product, Recall, RegistryEntry
+from recallcases.recalls.models import Product, ProofItem, Recall, RegistryEntry
 from recallcases.recalls.serials import NormalisedSerial, normalise_serial, split_serial
 
 
@@ -44,6 +48,55 @@ class SerialCheck:
     @property
     def is_recalled(self) -> bool:
         return self.verdict == SerialVerdict.RECALLED
+
+
+# An open recall with its products, as the public pages read it on every request, is kept in the
+# cache (shared by every server) for this long, and forgotten at once when a recall or one of its
+# products is saved or deleted (recalls.apps); the time bounds what a bulk update() leaves stale.
+RECALL_CACHE_SECONDS = 300
+# The key carries the tables' columns, so that a release that adds one never unpickles an old
+# shape, and the database's name, so that two sites sharing one Redis (a staging site, a test run)
+# never read each other's recalls.
+_RECALL_CACHE_SHAPE = hashlib.sha256(
+    repr(
+        [f.attname for model in (Recall, Product, ProofItem) for f in model._meta.concrete_fields]
+    ).encode()
+).hexdigest()[:12]
+
+
+def _recall_cache_key(slug: str) -> str:
+    database = connections[router.db_for_read(Recall)].settings_dict["NAME"]
+    return f"recall-open:{_RECALL_CACHE_SHAPE}:{database}:{slug}"
+
+
+def recall_open_by_slug(*, slug: str) -> Recall | None:
+    """The recall open to claims at `slug`, with its products and proof items, or None; from the
+    cache when it is there. Its `page_version` names this copy: what pages cache of it carries
+    that name, so a change of the recall, its products or its proof items (a new copy) is never
+    shown with an older rendering."""
+    key = _recall_cache_key(slug)
+    recall = cache.get(key)
+    if recall is None:
+        recall = (
+            Recall.objects.open_to_claims()
+            .prefetch_related("products", "proof_items")
+            .filter(slug=slug)
+            .first()
+        )
+        if recall is None:
+            return None
+        recall.page_version = uuid.uuid4().hex
+        cache.set(key, recall, RECALL_CACHE_SECONDS)
+    return recall
+
+
+def recall_cache_forget(*, slugs: list[str]) -> None:
+    """Drop the cached copies of the recalls at `slugs` (after a change of them or their
+    products): now, and again when the transaction commits, since a page may have cached the
+    old rows in between."""
+    keys = [_recall_cache_key(slug) for slug in slugs]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def registry_entry_covering(*, recall: Recall, serial: str) -> RegistryEntry | None:

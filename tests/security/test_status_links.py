@@ -264,3 +264,31 @@ def test_photos_seen_through_a_leaked_link_refused_after_revocation(speaker):
     new_link = sent_link(OutboundEmail.objects.get(claim=claim, kind="link_renewed"))
     assert consumer.get(new_link).status_code == 200
     assert consumer.get(url).status_code == 200
+
+
+def test_browser_that_opened_a_revoked_link_sees_photos_again_through_the_new_one(speaker):
+    # given: the consumer's browser opened the claim and its photo, then staff revoked the links
+    claim, token = claim_with_link(product=speaker)
+    photo = add_photo(claim)
+    url = reverse("claim_photo", args=[photo.pk, "image"])
+    browser = Client()
+    assert browser.get(status_url(token)).status_code == 200
+    renew(staff(RECALL_MANAGER), claim)
+    assert browser.get(url).status_code == 404
+    # when: the same browser opens the new link it was emailed
+    new_link = sent_link(OutboundEmail.objects.get(claim=claim, kind="link_renewed"))
+    assert browser.get(new_link).status_code == 200
+    # then: it sees the photo again, and the old link shows nothing
+    assert browser.get(url).status_code == 200
+    assert browser.get(status_url(token)).status_code == 410
+
+
+def test_status_page_revisited_writes_no_session(speaker):
+    from django.contrib.sessions.models import Session
+
+    _claim, token = claim_with_link(product=speaker)
+    browser = Client()
+    browser.get(status_url(token))
+    written = Session.objects.get().expire_date
+    browser.get(status_url(token))
+    assert Session.objects.get().expire_date == written
