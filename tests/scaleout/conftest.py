@@ -124,7 +124,15 @@ class WebServer:
         self.media.mkdir()
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [str(GUNICORN), "recallcases.wsgi", "-c", "gunicorn.conf.py"],
+                # A control socket each: by default every gunicorn of a user takes the same one.
+                [
+                    str(GUNICORN),
+                    "recallcases.wsgi",
+                    "-c",
+                    "gunicorn.conf.py",
+                    "--control-socket",
+                    str(tmp_path / f"{name}.ctl"),
+                ],
                 cwd=BASE_DIR,
                 env={
                     **env,
