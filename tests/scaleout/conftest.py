@@ -156,8 +156,9 @@ class WebServer:
                     pytrace=False,
                 )
             try:
-                return requests.get(self.url + "/en/", timeout=2, allow_redirects=False)
-            except requests.ConnectionError:
+                return requests.get(self.url + "/en/", timeout=10, allow_redirects=False)
+            except (requests.ConnectionError, requests.Timeout):
+                # Bound but still loading Django: the socket is there before the worker is.
                 return None
 
         wait_for(answers, f"gunicorn {self.name} to answer")
