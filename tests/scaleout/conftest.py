@@ -21,6 +21,7 @@ from tests.notifications.conftest import (
     _drop_broker_connections,
     _failed,
     free_port,
+    pytest_runtest_makereport,  # noqa: F401 (the hook that tells fixtures a test failed)
     smtp_server,  # noqa: F401 (a fixture, used by the test)
     wait_for,
 )
