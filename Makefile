@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run worker beat needs-redis test lint format messages bench clean
+.PHONY: help install run worker beat needs-redis test lint format messages bench loadtest clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -93,6 +93,12 @@ bench: install ## Run the benchmarks in bench/ and print their figures (needs Po
 	$(PY) bench/reports_and_notices.py
 	$(PY) bench/photo_pipeline.py
 	$(PY) bench/public_pages.py
+
+# LOADTEST_DURATION (seconds, default 600) and the rates are read from the environment or the
+# command line: `make loadtest LOADTEST_DURATION=120`. See bench/loadtest/run.py.
+loadtest: install ## Load test: the production stack on loopback under launch-day traffic (Locust)
+	@# A scratch database, recallcases_loadtest, is dropped and built again on DATABASE_URL's server.
+	$(PY) bench/loadtest/run.py
 
 clean: ## Remove the virtualenv and local data (var/)
 	rm -rf $(VENV) var
