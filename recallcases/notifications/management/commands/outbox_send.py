@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from recallcases.notifications.services import deliver, outbox_due, reminders_write
+from recallcases.notifications.services import BatchResult, deliver_batch, reminders_write
 
 
 class Command(BaseCommand):
@@ -12,8 +12,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         reminders = reminders_write()
-        outcomes = [deliver(email_id=email_id)[0] for email_id in outbox_due()]
+        # Batches over one connection each, until one finds nothing due or cannot send.
+        total = BatchResult()
+        while True:
+            batch = deliver_batch()
+            for outcome in ("sent", "retry", "failed"):
+                setattr(total, outcome, getattr(total, outcome) + getattr(batch, outcome))
+            if not batch.sent or not (batch.full or batch.released):
+                break
         counts = ", ".join(
-            f"{outcome} {outcomes.count(outcome)}" for outcome in sorted(set(outcomes))
+            f"{outcome} {getattr(total, outcome)}"
+            for outcome in ("failed", "retry", "sent")
+            if getattr(total, outcome)
         )
         self.stdout.write(f"{reminders} reminders written; emails: {counts or 'none due'}.")
