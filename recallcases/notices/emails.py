@@ -197,6 +197,7 @@ def compose_notices(emails: Sequence[OutboundEmail]) -> list[EmailMultiAlternati
         ).select_related("purchaser__recall", "purchaser__product")
     }
     rendered: dict[tuple, tuple] = {}
+    urls: dict[tuple, tuple[str, str]] = {}
     messages: list = []
     for row in emails:
         purchaser = purchasers.get(row.pk)
@@ -208,7 +209,14 @@ def compose_notices(emails: Sequence[OutboundEmail]) -> list[EmailMultiAlternati
             continue
         reminder = row.kind == EmailKind.NOTICE_REMINDER
         with translation.override(purchaser.language):
-            recall_url, unsubscribe_url = _urls(purchaser)
+            # The two links, reversed once per language and recall; only the token differs.
+            links = (purchaser.language, purchaser.recall_id)
+            if links not in urls:
+                urls[links] = _urls(purchaser, token=_LINK_STAND_IN)
+            recall_url, unsubscribe_link = urls[links]
+            unsubscribe_url = unsubscribe_link.replace(
+                _LINK_STAND_IN, unsubscribe_token(purchaser_id=purchaser.pk)
+            )
             key = (
                 purchaser.language,
                 purchaser.recall_id,
@@ -267,14 +275,18 @@ class _StandIn:
     language: str
 
 
-def _urls(purchaser: Purchaser) -> tuple[str, str]:
+def _urls(purchaser: Purchaser, token: str = "") -> tuple[str, str]:
+    """The recall's page and the purchaser's unsubscribe link (with `token` if given)."""
     recall_url = settings.SITE_URL + reverse(
         "consumer:recall", kwargs={"slug": purchaser.recall.slug}
     )
-    unsubscribe_url = settings.SITE_URL + reverse(
-        "notices:unsubscribe", kwargs={"token": unsubscribe_token(purchaser_id=purchaser.pk)}
-    )
+    token = token or unsubscribe_token(purchaser_id=purchaser.pk)
+    unsubscribe_url = settings.SITE_URL + reverse("notices:unsubscribe", kwargs={"token": token})
     return recall_url, unsubscribe_url
+
+
+# Where the token goes in an unsubscribe link reversed once per language and recall.
+_LINK_STAND_IN = "TOKEN-STAND-IN"
 
 
 def _context(purchaser, reminder: bool, recall_url: str, unsubscribe_url: str, shown=None) -> dict:
