@@ -16,7 +16,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.core.log_filters import redacting_logging_config
-from recallcases.core.photo_pipeline import MAX_UPLOAD_BYTES
+from recallcases.core.photo_pipeline import MAX_PHOTOS_PER_FORM, MAX_UPLOAD_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -328,10 +328,13 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # The photo pipeline refuses anything over 10 MB; leave room for the other form fields.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# The largest request body taken (recallcases.core.request_body): a public form carries one photo
-# of at most MAX_UPLOAD_BYTES and a few fields; staff imports on /workspace/ are larger (the serial
-# registry takes a 200 MB CSV). Anything larger is refused with 413 before it is read.
-REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=MAX_UPLOAD_BYTES + 2 * 2**20)
+# The largest request body taken (recallcases.core.request_body): a public form carries at most
+# MAX_PHOTOS_PER_FORM photos (a recall's proof items) of at most MAX_UPLOAD_BYTES each and a few
+# fields; staff imports on /workspace/ are larger (the serial registry takes a 200 MB CSV).
+# Anything larger is refused with 413 before it is read.
+REQUEST_BODY_MAX_BYTES = env.int(
+    "REQUEST_BODY_MAX_BYTES", default=MAX_PHOTOS_PER_FORM * MAX_UPLOAD_BYTES + 2 * 2**20
+)
 STAFF_REQUEST_BODY_MAX_BYTES = env.int("STAFF_REQUEST_BODY_MAX_BYTES", default=201 * 2**20)
 FILE_UPLOAD_HANDLERS = [
     # First: stops writing uploaded files once a body without a Content-Length passes the limit.
@@ -373,6 +376,20 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="recalls@localhost")
 # The right-hand side of every Message-ID, so that mail clients recognise a message sent twice.
 EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="recallcases.localhost")
 ANYMAIL = env.dict("ANYMAIL", default={})
+
+# Status texts (django-sms), sent through the outbox like emails. In development a file per
+# worker run in var/texts/; in production a provider's backend, e.g.
+# SMS_BACKEND=sms.backends.twilio.SmsBackend with TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (and
+# the `twilio` package); empty turns texts off: the claim forms then offer no opt-in.
+SMS_BACKEND = env.str("SMS_BACKEND", default="sms.backends.filebased.SmsBackend" if DEBUG else "")
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "texts"))
+DEFAULT_FROM_SMS = env.str("DEFAULT_FROM_SMS", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# The secret the provider's inbound webhook (a consumer's reply: STOP, START) is signed with, as
+# HMAC-SHA256 of the body in the X-Signature header; empty: the webhook answers 404.
+TEXTS_INBOUND_SECRET = env.str("TEXTS_INBOUND_SECRET", default="")
+TEXTS_INBOUND_RATE = env.str("TEXTS_INBOUND_RATE", default="120/m")
 
 # Days a claim's private status links keep working after the claim ended (closed, rejected or
 # withdrawn); then they show a page that says the claim is complete. Reopening revives them.

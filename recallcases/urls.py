@@ -7,11 +7,19 @@ from recallcases.consumer import views as consumer_views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("workspace/", include("recallcases.workspace.urls")),
+    # The text provider's webhook (replies such as STOP): no language, signed (notifications.views).
+    path("", include("recallcases.notifications.urls")),
     # Photos are never at a public address: this view checks who asks for each one.
     path(
         "photos/<uuid:photo_id>/<str:variant>/",
         consumer_views.claim_photo,
         name="claim_photo",
+    ),
+    # Pictures of recalls are public content of open recalls (docs/recall-file.md, "Pictures").
+    path(
+        "recall-pictures/<str:kind>/<int:pk>/",
+        consumer_views.recall_picture,
+        name="recall_picture",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

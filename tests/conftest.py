@@ -1,6 +1,8 @@
 """Fixtures shared by the whole suite."""
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -100,6 +102,29 @@ def recall(db):
 def speaker(recall):
     """The Soundcore speaker (A3102): its demo serials are A3102DMX10000001 to ...0500."""
     return recall.products.get(model="A3102")
+
+
+POWER_BANK_FILE = Path(__file__).parent / "data" / "anker-power-banks-2025.json"
+
+
+@pytest.fixture
+def power_banks(recall):
+    """The power bank recall (US only, disposal first, three proof photos) beside the speaker
+    recall (`recall`), loaded from its file with its pictures, with serials A1263PB0000001 to
+    A1263PB0000500."""
+    from recallcases.recalls.services import recall_load, registry_import
+
+    power_banks = recall_load(
+        data=json.loads(POWER_BANK_FILE.read_text(encoding="utf-8")),
+        base_dir=POWER_BANK_FILE.parent,
+    )
+    registry_import(
+        recall=power_banks,
+        rows=[
+            {"model": "A1263", "first_serial": "A1263PB0000001", "last_serial": "A1263PB0000500"}
+        ],
+    )
+    return power_banks
 
 
 def restore_roles() -> None:

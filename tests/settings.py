@@ -38,3 +38,8 @@ WHITENOISE_AUTOREFRESH = True
 # own broker (tests/notifications).
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Status texts are kept in memory (sms.outbox), as Django's locmem keeps emails.
+SMS_BACKEND = "sms.backends.locmem.SmsBackend"
+DEFAULT_FROM_SMS = "+15145550000"
+TEXTS_INBOUND_SECRET = "tests-only-texts-secret"

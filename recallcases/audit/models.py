@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 class AuditAction(models.TextChoices):
     SHIPMENT_RECORD = "shipment.record", _("Shipment recorded")
     PHOTO_UPLOAD = "photo.upload", _("Photo uploaded by the consumer")
+    PHOTO_VIEW = "photo.view", _("Claim photo opened by staff")
     SERIAL_CORRECT = "serial.correct", _("Serial corrected by the consumer")
     TRACKING_IMPORT = "tracking.import", _("Tracking numbers imported")
     REGISTRY_IMPORT = "registry.import", _("Serial registry imported")
@@ -24,6 +25,14 @@ class AuditAction(models.TextChoices):
     GROUP_PERMISSIONS_CHANGE = "group.permissions", _("Role's permissions changed")
     AUTHENTICATOR_DELETE = "authenticator.delete", _("Staff member's authenticator removed")
     LINKS_RENEW = "links.renew", _("Status links revoked and a new one emailed")
+    # Call-centre agents: every look-up of claims, every claim opened, every claim filed by phone.
+    CALL_SEARCH = "call.search", _("Claims looked up for a caller")
+    CALL_CLAIM_OPEN = "call.claim_open", _("Claim opened for a caller")
+    CLAIM_BY_PHONE = "claim.phone", _("Claim filed by phone")
+    CALL_LOG = "call.log", _("Phone call logged")
+    # The consumer replied STOP (or START) to a status text.
+    TEXTS_STOP = "texts.stop", _("Status texts stopped by the consumer")
+    TEXTS_START = "texts.start", _("Status texts started again by the consumer")
 
 
 # The keys of `before` and `after`, as a reader names them; a key missing here shows as it is.
@@ -60,6 +69,12 @@ VALUE_LABELS = {
     "authenticator": _("authenticator"),
     "confirmed": _("confirmed"),
     "links_revoked": _("links revoked"),
+    "by": _("looked up by"),
+    "found": _("claims found"),
+    "reason": _("reason"),
+    "outcome": _("outcome"),
+    "texts": _("status texts"),
+    "cancelled": _("cancelled"),
 }
 
 

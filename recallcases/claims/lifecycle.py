@@ -154,6 +154,9 @@ class Step:
     note_required: bool = False
     # taken with the shipment's carrier and tracking number (`claim_ship`), not with a button
     ships: bool = False
+    # staff may take it only once they opened every photo of the recall's proof items that must
+    # be seen first (`ProofItem.seen_before_verify`; `transitions.photos_unseen`)
+    needs_photos_seen: bool = False
 
     @property
     def by_consumer(self) -> bool:
@@ -266,7 +269,8 @@ SUBMISSION = Step("", S.SUBMITTED, by=BY_CONSUMER, email_kind="received")
 STEPS: list[Step] = [
     Step(S.SUBMITTED, S.INFORMATION_REQUESTED, by=VERIFY, email_kind="information_requested",
          button=_ASK_FOR_MORE, note_required=True),
-    Step(S.SUBMITTED, S.VERIFIED, by=VERIFY, email_kind="verified", button=_VERIFY),
+    Step(S.SUBMITTED, S.VERIFIED, by=VERIFY, email_kind="verified", button=_VERIFY,
+         needs_photos_seen=True),
     Step(S.SUBMITTED, S.REJECTED, by=VERIFY, email_kind="rejected", button=_REJECT,
          note_required=True),
     Step(S.SUBMITTED, S.WITHDRAWN, by=BY_CONSUMER, email_kind="withdrawn"),
@@ -278,7 +282,8 @@ STEPS: list[Step] = [
 
     Step(S.RESUBMITTED, S.INFORMATION_REQUESTED, by=VERIFY, email_kind="information_requested",
          button=_ASK_FOR_MORE, note_required=True),
-    Step(S.RESUBMITTED, S.VERIFIED, by=VERIFY, email_kind="verified", button=_VERIFY),
+    Step(S.RESUBMITTED, S.VERIFIED, by=VERIFY, email_kind="verified", button=_VERIFY,
+         needs_photos_seen=True),
     Step(S.RESUBMITTED, S.REJECTED, by=VERIFY, email_kind="rejected", button=_REJECT,
          note_required=True),
     Step(S.RESUBMITTED, S.WITHDRAWN, by=BY_CONSUMER, email_kind="withdrawn"),

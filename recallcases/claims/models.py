@@ -9,13 +9,20 @@ from django.utils.translation import gettext_lazy as _
 # The statuses and which of them free the serial are declared with the claim's life.
 from recallcases.claims.lifecycle import RELEASED_STATUSES, ClaimStatus
 from recallcases.claims.tokens import new_disposal_code
-from recallcases.recalls.models import Country, Product, Recall, Remedy
+from recallcases.recalls.models import Country, Product, ProofItem, Recall, Remedy
 
 
 class Language(models.TextChoices):
     # Each language in its own words, as language pickers show them.
     ENGLISH = "en", "English"
     FRENCH = "fr-ca", "Français"
+
+
+class Channel(models.TextChoices):
+    # You filed the claim on the claim form.
+    WEB = "web", _("Web")
+    # A call-centre agent filed it for you while you were on the phone (the first event names them).
+    PHONE = "phone", _("Phone")
 
 
 class Claim(models.Model):
@@ -59,6 +66,14 @@ class Claim(models.Model):
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.ENGLISH)
     # A throwaway address (a signal for reviewers), decided when the claim is filed.
     email_disposable = models.BooleanField(default=False, editable=False)
+    # How the claim came in: the claim form, or a call-centre agent on the phone.
+    channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.WEB, editable=False
+    )
+    # The mobile number status texts go to (E.164) and when the consumer asked for them; empty
+    # and None: no texts. A number that replied STOP gets none (notifications.TextOptOut).
+    text_number = models.CharField(max_length=16, blank=True, editable=False)
+    text_opt_in_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     purchase_date = models.DateField(null=True, blank=True)
     order_number = models.CharField(max_length=40, blank=True)
@@ -126,7 +141,10 @@ class ClaimLink(models.Model):
 
 
 class PhotoKind(models.TextChoices):
+    # The label photo of a claim whose recall lists no proof items of its own.
     SERIAL_LABEL = "serial_label", _("Serial number label")
+    # A photo of one of the recall's proof items (ClaimPhoto.proof_item says which).
+    PROOF = "proof", _("Proof photo")
     DISPOSAL = "disposal", _("Proof of disposal")
 
 
@@ -141,6 +159,10 @@ class ClaimPhoto(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=20, choices=PhotoKind.choices)
+    # Which of the recall's proof items this photo is (kind PROOF only).
+    proof_item = models.ForeignKey(
+        ProofItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     image = models.FileField()
     thumbnail = models.FileField()
     width = models.PositiveIntegerField()
@@ -152,9 +174,38 @@ class ClaimPhoto(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind=PhotoKind.PROOF, proof_item__isnull=False)
+                | (~models.Q(kind=PhotoKind.PROOF) & models.Q(proof_item__isnull=True)),
+                name="claim_photo_proof_item_iff_proof",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} of {self.claim}"
+        return f"{self.label} of {self.claim}"
+
+    @property
+    def label(self) -> str:
+        """What the photo is, in the active language: its proof item's label, or its kind."""
+        return self.proof_item.label if self.proof_item_id else self.get_kind_display()
+
+
+class ClaimPhotoView(models.Model):
+    """A staff member opened a claim photo (its full image): the proof a step that needs the
+    photo seen (lifecycle `Step.needs_photos_seen`) asks of the one who takes it."""
+
+    photo = models.ForeignKey(ClaimPhoto, on_delete=models.CASCADE, related_name="views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "user"], name="one_view_row_per_photo_user")
+        ]
+
+    def __str__(self):
+        return f"{self.photo_id} seen by {self.user_id}"
 
 
 class Shipment(models.Model):
@@ -216,3 +267,53 @@ class ClaimEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Claim events are never deleted.")
+
+
+class CallReason(models.TextChoices):
+    STATUS = "status", _("Where is my claim?")
+    NEW_CLAIM = "new_claim", _("File a claim")
+    AFFECTED = "affected", _("Is my unit affected?")
+    DISPOSAL = "disposal", _("How to dispose of the unit")
+    DETAILS = "details", _("Change of contact details")
+    OTHER = "other", _("Something else")
+
+
+class CallOutcome(models.TextChoices):
+    ANSWERED = "answered", _("Answered")
+    CLAIM_FILED = "claim_filed", _("Claim filed")
+    NOT_AFFECTED = "not_affected", _("Unit not affected")
+    FOLLOW_UP = "follow_up", _("Needs a follow-up by staff")
+
+
+class CallLog(models.Model):
+    """One phone call a call-centre agent took: why the caller called and how it ended.
+
+    About a claim, or not (an "is my unit affected?" call); the reports count them as the
+    consumers who contacted the firm by phone. No free text: what a caller says stays off record.
+    """
+
+    recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="calls")
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, related_name="calls", null=True, blank=True
+    )
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=CallReason.choices)
+    outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reason__in=CallReason.values), name="call_reason_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=CallOutcome.values), name="call_outcome_known"
+            ),
+        ]
+        permissions = [
+            ("take_calls", "Can take calls: find a claim, file one for a caller, log the call"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.get_outcome_display()}"

@@ -43,6 +43,8 @@ PERSONAL_FIELDS = {
     "name": "",
     "email": "",
     "phone": "",
+    "text_number": "",
+    "text_opt_in_at": None,
     "address_line1": "",
     "address_line2": "",
     "city": "",

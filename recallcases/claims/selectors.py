@@ -194,7 +194,7 @@ def claim_for_staff(*, reference: str) -> Claim | None:
         with_signals(Claim.objects.select_related("recall", "product", "registry_product"))
         .prefetch_related(
             Prefetch("events", queryset=ClaimEvent.objects.select_related("actor")),
-            "photos",
+            Prefetch("photos", queryset=ClaimPhoto.objects.select_related("proof_item")),
             "shipments",
             "emails",
         )
@@ -330,4 +330,18 @@ def shipping_csv(*, claims: QuerySet[Claim]) -> Iterator[str]:
     return csv_lines(
         header=[header for header, _column in SHIPPING_COLUMNS],
         rows=rows.iterator(chunk_size=EXPORT_CHUNK_SIZE),
+    )
+
+
+def claim_proof_missing(claim: Claim) -> list[str]:
+    """The codes of the required proof photos of `claim`'s recall that the claim has none of."""
+    return list(
+        claim.recall.proof_items.filter(required=True)
+        .exclude(
+            # Not NULL: `NOT IN` a list holding NULL is never true.
+            pk__in=ClaimPhoto.objects.filter(claim=claim, proof_item__isnull=False).values(
+                "proof_item_id"
+            )
+        )
+        .values_list("code", flat=True)
     )

@@ -11,6 +11,23 @@ REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTWXY34679"
 REFERENCE_LENGTH = 8
 
 
+# The spelling alphabet agents read a reference with (ICAO's, understood in English and French).
+SPELLING = {
+    "A": "Alpha", "C": "Charlie", "D": "Delta", "E": "Echo", "F": "Foxtrot", "G": "Golf",
+    "H": "Hotel", "J": "Juliett", "K": "Kilo", "M": "Mike", "N": "November", "P": "Papa",
+    "Q": "Quebec", "R": "Romeo", "T": "Tango", "W": "Whiskey", "X": "X-ray", "Y": "Yankee",
+}  # fmt: skip
+
+
+def reference_spelled(reference: str) -> str:
+    """A reference as read over the phone: "K7MQ-4TXA" → "Kilo 7 Mike Quebec – 4 Tango X-ray
+    Alpha"."""
+    return " – ".join(
+        " ".join(SPELLING.get(character, character) for character in group)
+        for group in reference.split("-")
+    )
+
+
 def new_reference() -> str:
     """A random reference such as K7MQ-4TXA: 8 characters in two groups, easy to say and type."""
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))

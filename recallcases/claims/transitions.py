@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.lifecycle import BY_CONSUMER, STATUSES, STEPS, Order, step_between
-from recallcases.claims.models import Claim, ClaimEvent
+from recallcases.claims.models import Claim, ClaimEvent, ClaimPhoto
 from recallcases.claims.models import ClaimStatus as S
 
 
@@ -104,6 +104,16 @@ def _may(*, actor: Actor, who: str) -> bool:
     return actor.kind == "staff" and actor.user is not None and actor.user.has_perm(who)
 
 
+def photos_unseen(*, claim: Claim, user) -> list[ClaimPhoto]:
+    """The claim's photos of proof items that must be seen before verifying, which `user` has
+    not opened yet (`ClaimPhotoView`, written by the photo view)."""
+    return list(
+        ClaimPhoto.objects.filter(claim=claim, proof_item__seen_before_verify=True)
+        .exclude(views__user=user)
+        .select_related("proof_item")
+    )
+
+
 @transaction.atomic
 def claim_transition(
     *,
@@ -131,8 +141,16 @@ def claim_transition(
         )
     if not _may(actor=actor, who=allowed[to_status]):
         raise TransitionRefused(_("You are not allowed to make this change."))
+    step = step_between(claim.status, to_status)
+    if step.needs_photos_seen and actor.kind == "staff":
+        unseen = photos_unseen(claim=claim, user=actor.user)
+        if unseen:
+            raise TransitionRefused(
+                _("Open every photo that must be seen before verifying: %(photos)s.")
+                % {"photos": ", ".join(dict.fromkeys(str(photo.label) for photo in unseen))}
+            )
     note = note.strip()
-    if step_between(claim.status, to_status).note_required and not note:
+    if step.note_required and not note:
         raise TransitionRefused(_("Please give a reason: the consumer will read it."))
 
     from_status = claim.status

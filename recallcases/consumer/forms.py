@@ -3,38 +3,66 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Fieldset, Layout, Submit
 from django import forms
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.models import Language
-from recallcases.core.addresses import (
-    AddressError,
-    normalise_postal_code,
-    region_choices,
-)
-from recallcases.core.forms import (
-    PhoneField,
-    PhotoField,
-    SingleLineField,
-    check_region_in_country,
-)
-from recallcases.recalls.models import Country, OrderNumberField
+from recallcases.claims.forms import ClaimDetailsForm, serial_help
+from recallcases.core.forms import PhotoField, SingleLineField
+
+__all__ = ["ClaimForm", "SerialCheckForm", "SerialSearchForm", "StatusUploadForm", "WithdrawForm"]
+
+# The code of the one photo a recall that lists no proof items asks for (claims' SERIAL_LABEL_CODE).
+SERIAL_LABEL_CODE = "serial_label"
+PHOTO_FORMATS = _("JPEG, PNG, WebP or HEIC, up to 10 MB.")
 
 
-def serial_help(recall) -> str:
-    """How the recall's serials look and where they are printed, from its data."""
-    words = {"length": recall.serial_lengths, "where": recall.serial_where}
-    if recall.serial_where:
-        text = _(
-            "%(length)s characters, %(where)s. Careful with look-alikes: 1, L and I; 2 and Z; "
-            "0 and O."
+class ProofExample:
+    """The layout object before a proof item's field: its example picture, if it has one. The
+    recall's texts are data, so they are rendered as values, never parsed as a template."""
+
+    def __init__(self, item):
+        self.item = item
+
+    def render(self, form, context, **kwargs):
+        return render_to_string("consumer/_proof_example.html", {"item": self.item})
+
+
+def proof_fields_add(form: forms.Form, items, *, optional: bool = False, missing=()) -> list:
+    """Give `form` one photo field per proof item of its recall, each with its label and
+    instruction, in place of its one `photo` field; return their layout (the example picture
+    before each field). `optional`: every field may be left empty (at least one is asked for
+    by `proof_photos`); `missing`: codes of required photos the claim does not have yet."""
+    if not items:
+        return ["photo"]
+    del form.fields["photo"]
+    layout = []
+    for item in items:
+        # Help texts are shown as HTML: the recall's words are escaped here.
+        help_text = conditional_escape(PHOTO_FORMATS)
+        if item.instruction:
+            help_text = format_html("{} {}", item.instruction, help_text)
+        if item.code in missing:
+            help_text = format_html("{} {}", _("We do not have this photo yet."), help_text)
+        form.fields[item.field_name] = PhotoField(
+            label=item.label, help_text=help_text, required=item.required and not optional
         )
-    else:
-        text = _("%(length)s characters. Careful with look-alikes: 1, L and I; 2 and Z; 0 and O.")
-    text = text % words
-    if recall.serial_example:
-        text += " " + _("For example: %(example)s.") % {"example": recall.serial_example}
-    return text
+        layout.append(ProofExample(item))
+        layout.append(item.field_name)
+    return layout
+
+
+def proof_photos(form: forms.Form, items) -> dict:
+    """The photos a valid form carries, by proof item code (the serial label's where the recall
+    lists none)."""
+    if not items:
+        photo = form.cleaned_data.get("photo")
+        return {SERIAL_LABEL_CODE: photo} if photo else {}
+    return {
+        item.code: form.cleaned_data[item.field_name]
+        for item in items
+        if form.cleaned_data.get(item.field_name)
+    }
 
 
 class SerialCheckForm(forms.Form):
@@ -85,30 +113,9 @@ class SerialSearchForm(forms.Form):
         )
 
 
-class ClaimForm(forms.Form):
-    serial = SingleLineField(label=_("Serial number (SN code)"), max_length=80)
-    product = forms.ModelChoiceField(queryset=None, empty_label=None)
-    name = SingleLineField(label=_("Full name"), max_length=200)
-    email = forms.EmailField(
-        label=_("Email"), help_text=_("We send every update of your claim to this address.")
-    )
-    phone = PhoneField(label=_("Phone"))
-    address_line1 = SingleLineField(label=_("Street address"), max_length=200)
-    address_line2 = SingleLineField(
-        label=_("Apartment, suite, unit (optional)"), max_length=200, required=False
-    )
-    city = SingleLineField(label=_("City"), max_length=100)
-    country = forms.ChoiceField(label=_("Country"), choices=Country.choices)
-    region = forms.ChoiceField(label=_("State or province"), choices=region_choices)
-    postal_code = SingleLineField(label=_("ZIP or postal code"), max_length=12)
-    language = forms.ChoiceField(label=_("Preferred language for emails"), choices=Language.choices)
-    purchase_date = forms.DateField(
-        label=_("Purchase date (optional)"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    # Label, help, shape and whether it is asked at all come from the recall (__init__).
-    order_number = SingleLineField(max_length=40)
+class ClaimForm(ClaimDetailsForm):
+    """The claim form: the details, the label photo and the consent to the privacy notice."""
+
     photo = PhotoField(
         label=_("Photo of the serial number label"),
         help_text=_("JPEG, PNG, WebP or HEIC, up to 10 MB. The label must be readable."),
@@ -120,36 +127,19 @@ class ClaimForm(forms.Form):
     )
 
     def __init__(self, *args, recall, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.recall = recall
-        self.fields["product"].queryset = recall.products.all()
-        self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.model})"
-        self.fields["product"].label = _("Your %(noun)s") % {"noun": recall.product_noun}
-        self.fields["serial"].help_text = serial_help(recall)
-        self._recall_fields_set(recall)
-        for name, autocomplete in {
-            "name": "name",
-            "email": "email",
-            "phone": "tel",
-            "address_line1": "address-line1",
-            "address_line2": "address-line2",
-            "city": "address-level2",
-            "region": "address-level1",
-            "postal_code": "postal-code",
-            "country": "country",
-        }.items():
-            self.fields[name].widget.attrs["autocomplete"] = autocomplete
-        self.fields["serial"].widget.attrs.update(
-            {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
-        )
+        super().__init__(*args, recall=recall, **kwargs)
+        # The photos the recall asks for, each in its own field (docs/recall-file.md).
+        self.proof_items = list(recall.proof_items.all())
+        proof_layout = proof_fields_add(self, self.proof_items)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset(
                 _("Your %(noun)s") % {"noun": recall.product_noun},
+                HTML('{% include "consumer/_label_pictures.html" %}'),
                 "serial",
                 "product",
-                "photo",
+                *proof_layout,
                 "purchase_date",
                 *(["order_number"] if "order_number" in self.fields else []),
             ),
@@ -165,57 +155,15 @@ class ClaimForm(forms.Form):
                 "region",
                 "postal_code",
                 "language",
+                *(["text_opt_in"] if "text_opt_in" in self.fields else []),
             ),
             HTML('{% include "consumer/privacy_notice.html" %}'),
             "consent",
         )
 
-    def _recall_fields_set(self, recall) -> None:
-        """The countries the recall serves, and its order number field (or none)."""
-        self.fields["country"].choices = recall.country_choices()
-        self.fields["region"].choices = region_choices(countries=recall.served_countries)
-        if recall.order_number == OrderNumberField.ABSENT:
-            del self.fields["order_number"]
-            return
-        field = self.fields["order_number"]
-        field.required = recall.order_number == OrderNumberField.REQUIRED
-        label = recall.order_number_label or _("Order number")
-        field.label = label if field.required else _("%(label)s (optional)") % {"label": label}
-        field.help_text = recall.order_number_help
-
-    def clean_order_number(self):
-        order = self.cleaned_data["order_number"].strip()
-        if order and not self.recall.order_number_matches(order):
-            if self.recall.order_number_example:
-                raise forms.ValidationError(
-                    _("An order number looks like %(example)s.")
-                    % {"example": self.recall.order_number_example}
-                )
-            raise forms.ValidationError(
-                _("Type the order number exactly as your receipt shows it.")
-            )
-        return order
-
-    def clean_purchase_date(self):
-        day = self.cleaned_data["purchase_date"]
-        if day and day > timezone.localdate():
-            raise forms.ValidationError(_("The purchase date cannot be in the future."))
-        return day
-
-    def clean(self):
-        data = super().clean()
-        data.setdefault("order_number", "")  # a recall that asks for none
-        if not check_region_in_country(self, data):
-            return data
-        country, region = data.get("country"), data.get("region")
-        if country and "postal_code" in data:
-            try:
-                data["postal_code"] = normalise_postal_code(
-                    country=country, raw=data["postal_code"], region=region or ""
-                )
-            except AddressError as error:
-                self.add_error("postal_code", error.message)
-        return data
+    def proof_photos(self) -> dict:
+        """The claim's photos by proof item code, once the form is valid."""
+        return proof_photos(self, self.proof_items)
 
 
 class StatusUploadForm(forms.Form):
@@ -237,14 +185,34 @@ class StatusUploadForm(forms.Form):
     # is decoded (StatusUploadForm.is_stale), and again by claim_transition.
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, asks_for_serial: bool, recall, **kwargs):
+    def __init__(self, *args, asks_for_serial: bool, recall, missing=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.asks_for_proof = asks_for_serial
         if not asks_for_serial:
             del self.fields["serial"]
+            self.proof_items = []
         else:
             self.fields["serial"].help_text = serial_help(recall)
+            # Asked for information: any of the recall's proof photos, e.g. the missing one.
+            self.proof_items = list(recall.proof_items.all())
+            proof_layout = proof_fields_add(self, self.proof_items, optional=True, missing=missing)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        if self.proof_items:
+            # The proof photos first, each after its example picture, as on the claim form.
+            self.helper.layout = Layout(
+                *proof_layout, *(name for name in self.fields if not name.startswith("photo"))
+            )
+
+    def clean(self):
+        data = super().clean()
+        if self.proof_items and not self.errors and not self.proof_photos():
+            raise forms.ValidationError(_("Please add at least one photo."))
+        return data
+
+    def proof_photos(self) -> dict:
+        """The proof photos sent, by proof item code (none when it takes proof of disposal)."""
+        return proof_photos(self, self.proof_items) if self.asks_for_proof else {}
 
     def is_stale(self, *, version: int) -> bool:
         """Whether this post was made from a page of another version of the claim than

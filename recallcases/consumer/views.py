@@ -21,12 +21,14 @@ from recallcases.claims.models import ClaimPhoto, PhotoKind
 from recallcases.claims.selectors import (
     LinkState,
     claim_links_revoked_since,
+    claim_proof_missing,
     status_link_lookup,
 )
 from recallcases.claims.services import (
     ClaimRefused,
     ConsumerDetails,
     claim_consumer_upload,
+    claim_photo_seen,
     claim_submit,
     claim_withdraw,
     consumer_may_withdraw,
@@ -42,7 +44,7 @@ from recallcases.consumer.forms import (
     WithdrawForm,
 )
 from recallcases.core.ratelimits import over_rate_limit, rate_limited
-from recallcases.recalls.models import Recall
+from recallcases.recalls.models import Product, ProofItem, Recall
 from recallcases.recalls.selectors import serial_lookup, serial_lookup_any
 
 # Session keys. The status link's token is in the session only until the confirmation page first
@@ -191,10 +193,13 @@ def claim_create(request, slug):
                     details=ConsumerDetails(
                         **{name: data[name] for name in ConsumerDetails.__dataclass_fields__}
                     ),
-                    photo=data["photo"],
+                    photos=form.proof_photos(),
+                    text_opt_in=data.get("text_opt_in", False),
                 )
             except ClaimRefused as refused:
-                form.add_error(refused.field, refused.message)
+                form.add_error(
+                    refused.field if refused.field in form.fields else None, refused.message
+                )
             else:
                 request.session[SUBMITTED_CLAIM] = {
                     "recall": recall.slug,
@@ -308,9 +313,12 @@ def claim_status(request, token):
                     upload_form = _upload_form(None, claim, expected)
                 elif upload_form.is_valid():
                     data = upload_form.cleaned_data
+                    # The proof photos asked for again, by item; else the proof of disposal.
+                    photos = upload_form.proof_photos()
                     claim_consumer_upload(
                         claim=claim,
-                        photo=data["photo"],
+                        photo=None if photos else data["photo"],
+                        photos=photos,
                         corrected_serial=data.get("serial", ""),
                         note=data["note"],
                         expected_version=data["version"],
@@ -337,6 +345,8 @@ def claim_status(request, token):
             "claim": claim,
             "recall": claim.recall,
             "timeline": consumer_timeline(claim),
+            # Each under its proof item's label: one query for all.
+            "photos": claim.photos.select_related("proof_item"),
             "upload_form": upload_form,
             "asks_for_disposal": expected is not None and expected[0] == PhotoKind.DISPOSAL,
             "dropoff": DISPOSAL_DROPOFF.get(claim.country),
@@ -347,11 +357,13 @@ def claim_status(request, token):
 
 def _upload_form(request, claim, expected) -> StatusUploadForm:
     """The upload form of the status page: bound to what `request` posted, or a fresh one."""
+    asks_for_serial = expected[0] == PhotoKind.SERIAL_LABEL
     return StatusUploadForm(
         request.POST if request is not None else None,
         request.FILES if request is not None else None,
-        asks_for_serial=expected[0] == PhotoKind.SERIAL_LABEL,
+        asks_for_serial=asks_for_serial,
         recall=claim.recall,
+        missing=claim_proof_missing(claim) if asks_for_serial else (),
         initial={"version": claim.version},
     )
 
@@ -371,7 +383,8 @@ def claim_photo(request, photo_id, variant):
     if variant not in ("image", "thumbnail"):
         raise Http404
     photo = get_object_or_404(
-        ClaimPhoto.objects.only("claim_id", "image", "thumbnail"), pk=photo_id
+        ClaimPhoto.objects.only("claim_id", "kind", "proof_item_id", "image", "thumbnail"),
+        pk=photo_id,
     )
     staff_may = (
         request.user.has_perm("claims.view_claim_photos")
@@ -381,9 +394,55 @@ def claim_photo(request, photo_id, variant):
     allowed = staff_may or _opened_by_this_browser(request, photo.claim_id)
     if not allowed:
         raise Http404
+    if staff_may and variant == "image":
+        # The full image reached this staff member: a step that needs the photo seen may follow.
+        claim_photo_seen(photo=photo, user=request.user)
     file = photo.thumbnail if variant == "thumbnail" else photo.image
     response = FileResponse(file.open("rb"), content_type="image/jpeg")
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# What a recall picture is, by the address's kind: the model and its picture field.
+RECALL_PICTURES = {"label": (Product, "label_picture"), "example": (ProofItem, "example_picture")}
+
+
+def _may_preview(request) -> bool:
+    """Whether this is staff who edit recalls (past the second factor where due): they see a
+    recall's pages and pictures before it opens."""
+    return request.user.has_perm("recalls.change_recall") and request.staff_cleared()
+
+
+def recall_picture(request, kind, pk):
+    """A recall's picture (where a product's label is, an example proof photo): public content
+    of an open recall, re-encoded when it was stored; of a closed one, to staff previewing it."""
+    if kind not in RECALL_PICTURES:
+        raise Http404
+    model, field = RECALL_PICTURES[kind]
+    owner = get_object_or_404(model.objects.select_related("recall"), pk=pk)
+    picture = getattr(owner, field)
+    is_open = owner.recall.is_open
+    if not picture or not (is_open or _may_preview(request)):
+        raise Http404
+    response = FileResponse(picture.open("rb"), content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "public, max-age=3600" if is_open else "private, no-store"
+    return response
+
+
+@never_cache
+def recall_preview(request, slug):
+    """The recall's page and claim form as consumers will see them, even before the recall is
+    open: for staff who edit recalls (the admin links here); never indexed."""
+    if not _may_preview(request):
+        raise Http404
+    recall = get_object_or_404(Recall.objects.prefetch_related("products"), slug=slug)
+    if request.GET.get("page") == "claim":
+        template, form = "consumer/claim_form.html", ClaimForm(recall=recall)
+    else:
+        template, form = "consumer/recall_detail.html", SerialCheckForm(recall=recall)
+    response = render(request, template, {"recall": recall, "form": form, "preview": True})
+    response["X-Robots-Tag"] = "noindex, nofollow"
     return response

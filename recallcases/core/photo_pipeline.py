@@ -23,6 +23,8 @@ from PIL import Image, ImageOps
 pillow_heif.register_heif_opener()  # Pillow then reads .heic and .heif as format "HEIF"
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB
+# The most photos one form takes (a recall's proof items); the public body limit has room for them.
+MAX_PHOTOS_PER_FORM = 3
 MAX_PIXELS = 50_000_000  # 50 megapixels
 MAX_SIDE = 2560  # stored image: longest side at most this
 THUMBNAIL_SIDE = 320  # thumbnail: longest side at most this

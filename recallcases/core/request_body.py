@@ -3,7 +3,7 @@
 Django reads a body only when something asks for `request.POST` (CSRF's check does, for every
 POST), and a multipart body's files are then written to temporary files in full. So a body
 declared larger than any form takes is refused from its Content-Length before any of that: public
-pages take REQUEST_BODY_MAX_BYTES (a claim with its photo), and only signed-in staff, past the
+pages take REQUEST_BODY_MAX_BYTES (a claim with its photos), and only signed-in staff, past the
 second factor where it is due, send up to STAFF_REQUEST_BODY_MAX_BYTES to /workspace/ (the CSV
 imports). A body of no declared length (chunked) is bounded by BodyLimitUploadHandler as its files
 are written. The proxy in front should cap bodies too (README, "Production").

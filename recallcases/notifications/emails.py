@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from recallcases.claims.lifecycle import STEPS, ClaimStatus
 from recallcases.claims.services import claim_link_for, tracking_url
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import OutboundEmail
@@ -82,8 +83,37 @@ CONTENT = {
     ),
 }  # fmt: skip
 
-# Messages that ask the consumer to do something on their claim's page, and what.
-WANTS_DISPOSAL_PROOF = {K.REPLACEMENT_SHIPPED, K.DISPOSAL_REFUSED, K.DISPOSAL_REMINDER}
+# Where the recall wants proof of disposal before the remedy is issued, what these say instead.
+DISPOSAL_FIRST_PARAGRAPHS = {
+    K.REPLACEMENT_APPROVED: [
+        _("Your free replacement is approved. We will ship it once we have accepted your proof "
+          "that the recalled %(noun)s is disposed of.")
+    ],
+}  # fmt: skip
+
+
+def wants_disposal_proof(*, kind: str, disposal_first: bool) -> bool:
+    """Whether an email of `kind` asks for proof of disposal, in the recall's order.
+
+    Read from the lifecycle table: the emails of the steps after which the consumer sends the
+    proof (in shipping-first recalls the shipment, in disposal-first ones the approval; in both
+    a refused proof), and the disposal reminder.
+    """
+    if kind == K.DISPOSAL_REMINDER:
+        return True
+    consumer_sends_proof = {
+        step.from_status
+        for step in STEPS
+        if step.to_status == ClaimStatus.DISPOSAL_SUBMITTED
+        and step.by_consumer
+        and step.open_in(disposal_first=disposal_first)
+    }
+    return any(
+        step.email_kind == kind
+        and step.open_in(disposal_first=disposal_first)
+        and step.to_status in consumer_sends_proof
+        for step in STEPS
+    )
 
 
 def new_message_id() -> str:
@@ -172,6 +202,9 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
         token = claim_link_for(claim=claim, key=email.message_id)
         status_url = settings.SITE_URL + reverse("consumer:claim_status", kwargs={"token": token})
         subject_text, paragraphs = CONTENT[email.kind]
+        disposal_first = recall.disposal_before_shipping
+        if disposal_first:
+            paragraphs = DISPOSAL_FIRST_PARAGRAPHS.get(email.kind, paragraphs)
         names = {
             "reference": claim.reference,
             "recall": recall.title,
@@ -183,9 +216,7 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
             if email.kind == K.REPLACEMENT_SHIPPED
             else None
         )
-        wants_proof = email.kind in WANTS_DISPOSAL_PROOF and not (
-            recall.disposal_before_shipping and email.kind == K.REPLACEMENT_SHIPPED
-        )
+        wants_proof = wants_disposal_proof(kind=email.kind, disposal_first=disposal_first)
         context = {
             "claim": claim,
             "recall": recall,

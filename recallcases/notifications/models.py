@@ -41,6 +41,16 @@ class EmailState(models.TextChoices):
     SENT = "sent", _("Sent")
     # Every try failed; staff can send it again.
     FAILED = "failed", _("Failed")
+    # Not sent, and never will be: a text to a number that replied STOP before it went.
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Channel(models.TextChoices):
+    """How an outbox row reaches the consumer."""
+
+    EMAIL = "email", _("Email")
+    # A status text to the claim's mobile number (Claim.text_number), through django-sms.
+    TEXT = "text", _("Text message")
 
 
 class OutboundEmail(models.Model):
@@ -63,6 +73,8 @@ class OutboundEmail(models.Model):
     )
     # One of the registered kinds (outbox_write refuses any other); no choices, see EmailKind.
     kind = models.CharField(max_length=30)
+    # An email, or a status text about the same step (texts go to Claim.text_number).
+    channel = models.CharField(max_length=5, choices=Channel.choices, default=Channel.EMAIL)
     dedupe_key = models.CharField(max_length=100, unique=True)
     message_id = models.CharField(max_length=200, unique=True)
     state = models.CharField(
@@ -91,3 +103,14 @@ class OutboundEmail(models.Model):
         from recallcases.notifications.emails import email_kind_label  # emails imports models
 
         return email_kind_label(self.kind)
+
+
+class TextOptOut(models.Model):
+    """A mobile number that replied STOP: it gets no text, whichever claim it is on, until it
+    replies START. The number is kept so that the refusal outlives the claims (E.164)."""
+
+    number = models.CharField(max_length=16, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return "opted out"

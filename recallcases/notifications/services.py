@@ -19,14 +19,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.audit.models import AuditAction
+from recallcases.audit.models import ActorKind, AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.claims.lifecycle import STEPS, SUBMISSION, reminders
 from recallcases.claims.models import Claim, ClaimEvent
 from recallcases.claims.services import ClaimRefused, claim_links_revoke
 from recallcases.notifications.emails import KINDS, compose, compose_many, new_message_id
+from recallcases.notifications.models import Channel, EmailState, OutboundEmail, TextOptOut
 from recallcases.notifications.models import EmailKind as K
-from recallcases.notifications.models import EmailState, OutboundEmail
+from recallcases.notifications.texts import TextNotWanted, text_send, text_wanted
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,15 @@ def outbox_write_for_event(claim: Claim, event: ClaimEvent) -> OutboundEmail | N
     kind = email_kind_for(from_status=event.from_status, to_status=event.to_status)
     if kind is None:
         return None
+    if text_wanted(claim):
+        # The same step as a status text, for a consumer who asked for them.
+        outbox_write(
+            kind=kind,
+            dedupe_key=f"event:{event.pk}:text",
+            claim=claim,
+            event=event,
+            channel=Channel.TEXT,
+        )
     return outbox_write(kind=kind, dedupe_key=f"event:{event.pk}", claim=claim, event=event)
 
 
@@ -75,6 +85,7 @@ class EmailDraft:
     context: dict | None = None
     # When it may be sent; now when None.
     due_at: datetime | None = None
+    channel: str = Channel.EMAIL
 
 
 def _check_kinds(kinds: set[str]) -> None:
@@ -93,6 +104,7 @@ def _row(draft: EmailDraft, now: datetime) -> OutboundEmail:
         event=draft.event,
         recipient=draft.recipient,
         context=draft.context or {},
+        channel=draft.channel,
         message_id=new_message_id(),
         next_attempt_at=draft.due_at or now,
     )
@@ -107,8 +119,10 @@ def outbox_write(
     recipient: str = "",
     context: dict | None = None,
     due_at: datetime | None = None,
+    channel: str = Channel.EMAIL,
 ) -> OutboundEmail | None:
-    """Write one email into the outbox, in the caller's transaction; publish it after commit.
+    """Write one email (or status text) into the outbox, in the caller's transaction; publish it
+    after commit.
 
     Returns the row, or None when an email with the same `dedupe_key` is already written (a step
     or a reminder run twice sends one email). A kind that no composer is registered for raises
@@ -123,6 +137,7 @@ def outbox_write(
         recipient=recipient,
         context=context,
         due_at=due_at,
+        channel=channel,
     )
     try:
         with transaction.atomic():  # a savepoint: a duplicate leaves the caller's work intact
@@ -359,7 +374,14 @@ def deliver(*, email_id: int) -> tuple[Outcome, float]:
             return Outcome.SKIPPED, 0
         email.attempts += 1
         try:
-            compose(email).send()
+            if email.channel == Channel.TEXT:
+                text_send(email)
+            else:
+                compose(email).send()
+        except TextNotWanted:
+            email.state = EmailState.CANCELLED
+            email.save(update_fields=["attempts", "state"])
+            return Outcome.SKIPPED, 0
         except Exception as error:  # any failure of the mail server or of the network
             email.last_error = error_summary(error)
             if email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
@@ -454,6 +476,8 @@ def deliver_batch(
     with transaction.atomic():
         ids = list(
             OutboundEmail.objects.select_for_update(skip_locked=True)
+            # Texts go one by one through their provider (deliver); a batch is emails.
+            .filter(channel=Channel.EMAIL)
             .filter(state=EmailState.PENDING, next_attempt_at__lte=now + timedelta(seconds=horizon))
             .filter(_not_leased(now))
             .order_by("next_attempt_at", "pk")
@@ -574,3 +598,51 @@ def _close_quietly(connection) -> None:
         connection.close()
     except Exception:  # a connection already broken: nothing to close
         logger.info("outbox: the mail connection closed with an error")
+
+
+# A consumer's reply to a status text. Carriers and providers honour these words themselves too;
+# the outbox must not text a number that sent one. French: ARRÊT / ARRET.
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET", "ARRÊT"}
+START_WORDS = {"START", "UNSTOP", "YES"}
+
+
+class Reply(StrEnum):
+    STOPPED = "stopped"
+    STARTED = "started"
+    IGNORED = "ignored"
+
+
+@transaction.atomic
+def texts_reply(*, number: str, body: str) -> Reply:
+    """Take a consumer's reply to a status text: STOP stops every text to that number (pending
+    ones are cancelled), START lets them go again; anything else is ignored.
+
+    `number` is the sender as the provider gives it, E.164. Audited without the number.
+    """
+    number = "+" + "".join(character for character in number if character.isdigit())
+    word = body.strip().split(maxsplit=1)[0].upper() if body.strip() else ""
+    if word in STOP_WORDS:
+        TextOptOut.objects.get_or_create(number=number)
+        cancelled = OutboundEmail.objects.filter(
+            channel=Channel.TEXT, state=EmailState.PENDING, claim__text_number=number
+        ).update(state=EmailState.CANCELLED)
+        audit_record(
+            actor=None,
+            actor_kind=ActorKind.CONSUMER,
+            action=AuditAction.TEXTS_STOP,
+            subject=None,
+            subject_label="—",
+            after={"cancelled": cancelled},
+        )
+        return Reply.STOPPED
+    if word in START_WORDS:
+        if TextOptOut.objects.filter(number=number).delete()[0]:
+            audit_record(
+                actor=None,
+                actor_kind=ActorKind.CONSUMER,
+                action=AuditAction.TEXTS_START,
+                subject=None,
+                subject_label="—",
+            )
+        return Reply.STARTED
+    return Reply.IGNORED

@@ -1,11 +1,66 @@
-from django.contrib import admin
+import hashlib
 
-from recallcases.recalls.models import Product, Recall, RegistryEntry
+from django import forms
+from django.contrib import admin
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils.html import format_html
+
+from recallcases.core.photo_pipeline import PhotoRejected, process_photo
+from recallcases.recalls.models import PROOF_ITEMS_MAX, Product, ProofItem, Recall, RegistryEntry
+
+
+class PictureForm(forms.ModelForm):
+    """A recall's pictures are checked by the photo pipeline, as consumers' photos are, and
+    stored as what it re-encoded (no metadata), named by their content."""
+
+    PICTURE_FIELDS: tuple[str, ...] = ()
+
+    def clean(self):
+        data = super().clean()
+        for name in self.PICTURE_FIELDS:
+            upload = self.files.get(self.add_prefix(name))
+            if not upload or name in self.errors:
+                continue
+            try:
+                processed = process_photo(upload)
+            except PhotoRejected as rejected:
+                self.add_error(name, str(rejected))
+                continue
+            digest = hashlib.sha256(processed.image).hexdigest()[:32]
+            data[name] = ContentFile(processed.image, name=f"{digest}.jpg")
+        return data
+
+
+class ProductForm(PictureForm):
+    PICTURE_FIELDS = ("label_picture",)
+
+    class Meta:
+        model = Product
+        fields = "__all__"  # noqa: DJ007 - the admin edits every field of a recall
+
+
+class ProofItemForm(PictureForm):
+    PICTURE_FIELDS = ("example_picture",)
+
+    class Meta:
+        model = ProofItem
+        fields = "__all__"  # noqa: DJ007 - the admin edits every field of a recall
 
 
 class ProductInline(admin.StackedInline):
     model = Product
+    form = ProductForm
     extra = 0
+
+
+class ProofItemInline(admin.StackedInline):
+    """The photos a claim needs (docs/recall-file.md, "proof_items")."""
+
+    model = ProofItem
+    form = ProofItemForm
+    extra = 0
+    max_num = PROOF_ITEMS_MAX
 
 
 @admin.register(Recall)
@@ -13,7 +68,8 @@ class RecallAdmin(admin.ModelAdmin):
     list_display = ["title_en", "slug", "announced_on", "units_affected", "is_open"]
     list_filter = ["is_open"]
     search_fields = ["title_en", "slug", "company"]
-    inlines = [ProductInline]
+    inlines = [ProductInline, ProofItemInline]
+    readonly_fields = ["consumer_preview"]
     # The retention schedule (docs/retention.md), together at the end of the page.
     RETENTION_FIELDS = [
         "claim_retention_months",
@@ -23,10 +79,28 @@ class RecallAdmin(admin.ModelAdmin):
         "incident_retention_months",
     ]
 
+    @admin.display(description="Consumer pages")
+    def consumer_preview(self, obj):
+        """Links to the recall's page and claim form as consumers will see them, open or not."""
+        if obj is None or obj.pk is None:
+            return "Save the recall first."
+        url = reverse("consumer:recall_preview", kwargs={"slug": obj.slug})
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" id="consumer-preview">Preview consumer '
+            'page</a> · <a href="{}?page=claim" target="_blank" rel="noopener">Preview claim '
+            "form</a>",
+            url,
+            url,
+        )
+
     def get_fieldsets(self, request, obj=None):
-        fields = [f for f in self.get_fields(request, obj) if f not in self.RETENTION_FIELDS]
+        fields = [
+            f
+            for f in self.get_fields(request, obj)
+            if f not in self.RETENTION_FIELDS and f != "consumer_preview"
+        ]
         return [
-            (None, {"fields": fields}),
+            (None, {"fields": ["consumer_preview", *fields]}),
             (
                 "Retention schedule",
                 {

@@ -42,7 +42,10 @@ DEMO_RANGES = (
 
 def demo_recall_load() -> Recall:
     """Load the speaker recall of the brief and its demo registry (idempotent)."""
-    recall = recall_load(data=json.loads(DEMO_RECALL_FILE.read_text(encoding="utf-8")))
+    recall = recall_load(
+        data=json.loads(DEMO_RECALL_FILE.read_text(encoding="utf-8")),
+        base_dir=DEMO_RECALL_FILE.parent,
+    )
     if not RegistryEntry.objects.filter(recall=recall, is_demo=True).exists():
         registry_import(
             recall=recall,

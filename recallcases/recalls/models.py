@@ -8,6 +8,17 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from recallcases.core.photo_pipeline import MAX_PHOTOS_PER_FORM
+
+# Pictures of recalls (where a product's label is, what a proof photo should look like) are public
+# content: stored re-encoded (the photo pipeline) under this prefix of the default storage and
+# served by the consumer's recall picture view, never from MEDIA_URL (claim photos share the
+# storage and must not be public).
+RECALL_PICTURES_PREFIX = "recall-pictures/"
+# The most photos a claim form asks for: the public request body limit leaves room for this many
+# photos of the largest size the photo pipeline takes (settings.REQUEST_BODY_MAX_BYTES).
+PROOF_ITEMS_MAX = MAX_PHOTOS_PER_FORM
+
 
 class Remedy(models.TextChoices):
     """What a consumer can get for a recalled unit."""
@@ -263,6 +274,19 @@ class Product(BilingualText, models.Model):
         default="OI",
         help_text="Letters never used in serials; O and I are read as 0 and 1.",
     )
+    label_picture = models.ImageField(
+        upload_to=RECALL_PICTURES_PREFIX,
+        blank=True,
+        help_text="A picture of where the serial label is on the product, shown on the serial "
+        "check and the claim form (public).",
+    )
+    label_picture_alt_en = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='What the picture shows, for those who cannot see it, e.g. "The underside of '
+        'the speaker, with the label after SN".',
+    )
+    label_picture_alt_fr = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["recall", "model"]
@@ -274,6 +298,56 @@ class Product(BilingualText, models.Model):
         return f"{self.name_en} ({self.model})"
 
     name = property(lambda self: self.localized("name"))
+    label_picture_alt = property(lambda self: self.localized("label_picture_alt"))
+
+
+class ProofItem(BilingualText, models.Model):
+    """One photo a claim needs (or may have): its label, instruction and example picture.
+
+    A recall lists them in order; the claim form asks for each in its own upload field. A recall
+    that lists none asks for one photo of the serial number label (claims.PhotoKind.SERIAL_LABEL).
+    """
+
+    recall = models.ForeignKey(Recall, on_delete=models.CASCADE, related_name="proof_items")
+    code = models.SlugField(
+        max_length=30,
+        help_text='Names the photo in the recall file and the claim form, e.g. "serial_label".',
+    )
+    label_en = models.CharField(max_length=100, help_text='e.g. "Photo of the serial label".')
+    label_fr = models.CharField(max_length=100, blank=True)
+    instruction_en = models.TextField(
+        blank=True, help_text="What the photo must show, under its upload field."
+    )
+    instruction_fr = models.TextField(blank=True)
+    example_picture = models.ImageField(
+        upload_to=RECALL_PICTURES_PREFIX,
+        blank=True,
+        help_text="An example of a good photo, shown beside the upload field (public).",
+    )
+    required = models.BooleanField(default=True, help_text="Whether a claim must have it.")
+    seen_before_verify = models.BooleanField(
+        default=False,
+        help_text="Whether a reviewer must open this photo before verifying the claim.",
+    )
+    order = models.PositiveSmallIntegerField(default=0, help_text="Position on the claim form.")
+
+    class Meta:
+        ordering = ["recall", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recall", "code"], name="unique_proof_code_per_recall")
+        ]
+
+    def __str__(self):
+        return f"{self.label_en} ({self.code})"
+
+    label = property(lambda self: self.localized("label"))
+    instruction = property(lambda self: self.localized("instruction"))
+
+    @property
+    def field_name(self) -> str:
+        """The claim form's field of this photo: "photo" for the serial label (the one photo
+        every claim form asked for before recalls listed their own), else "photo_<code>"."""
+        return "photo" if self.code == "serial_label" else f"photo_{self.code}"
 
 
 class RegistryEntry(models.Model):

@@ -1,22 +1,25 @@
 """What a recall file may hold (docs/recall-file.md), and the check that names every error in one.
 
-Pure: no database. The fields, their types, lengths, choices and validators are read from the
-`Recall` and `Product` models, so a field added to a model is a field of the file, checked the same
-way; only what a model cannot say (the shape of its JSON fields, the range of serial lengths, rules
-across fields) is written here.
+Pure: no database; a picture the file names is read from the file's folder and decoded by the
+photo pipeline, to be sure it is one. The fields, their types, lengths, choices and validators are
+read from the `Recall`, `Product` and `ProofItem` models, so a field added to a model is a field of
+the file, checked the same way; only what a model cannot say (the shape of its JSON fields, the
+range of serial lengths, rules across fields) is written here.
 """
 
 import datetime
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from recallcases.recalls.models import Country, Product, Recall, Remedy
+from recallcases.core.photo_pipeline import PhotoRejected, ProcessedPhoto, process_photo
+from recallcases.recalls.models import PROOF_ITEMS_MAX, Country, Product, ProofItem, Recall, Remedy
 
 # A serial shorter than this is no serial; a longer one would not fit a registry entry's prefix.
 SERIAL_LENGTH_MIN, SERIAL_LENGTH_MAX = 4, 40
@@ -125,15 +128,47 @@ def _type_error(field: models.Field, value: Any) -> str | None:
                 return f'"{value}" is not a date'
             return None
         return f"{_shown(value)} is not a date written YYYY-MM-DD, e.g. 2024-12-05"
-    if isinstance(field, models.CharField | models.TextField):
+    if isinstance(field, models.CharField | models.TextField | models.FileField):
         return None if isinstance(value, str) else f"must be a text, not {_shown(value)}"
     return None
 
 
-def _value_errors(model: type[models.Model], field: models.Field, value: Any) -> list[str]:
+class PictureInvalid(ValueError):
+    """A picture of a recall file that cannot be used; the message says why."""
+
+
+def picture_read(value: str, *, base_dir: Path | None) -> ProcessedPhoto:
+    """The picture a recall file names by `value`, a path relative to the file's folder, checked
+    and re-encoded by the photo pipeline (as a consumer's photo is), or PictureInvalid."""
+    if base_dir is None:
+        raise PictureInvalid("a picture is read from a file next to the recall file: load the file")
+    relative = Path(value)
+    if relative.is_absolute() or ".." in relative.parts or not value.strip():
+        raise PictureInvalid(f'"{value}" must be a path relative to the recall file\'s folder')
+    path = Path(base_dir) / relative
+    if not path.is_file():
+        raise PictureInvalid(f'"{value}": no such file next to the recall file')
+    try:
+        with path.open("rb") as file:
+            return process_photo(file)
+    except PhotoRejected as rejected:
+        raise PictureInvalid(f'"{value}": {rejected}') from None
+
+
+def _value_errors(
+    model: type[models.Model], field: models.Field, value: Any, *, base_dir: Path | None = None
+) -> list[str]:
     """What is wrong with `value` for `field`: its type, then its shape, choices and validators."""
     if (error := _type_error(field, value)) is not None:
         return [error]
+    if isinstance(field, models.FileField):
+        if not value:
+            return []
+        try:
+            picture_read(value, base_dir=base_dir)
+        except PictureInvalid as invalid:
+            return [str(invalid)]
+        return []
     shape = JSON_SHAPES.get((model, field.name))
     if shape is not None and (errors := shape(value)):
         return errors
@@ -149,7 +184,12 @@ def _value_errors(model: type[models.Model], field: models.Field, value: Any) ->
 
 
 def _object_errors(
-    model: type[models.Model], data: Any, path: str, errors: dict[str, list[str]]
+    model: type[models.Model],
+    data: Any,
+    path: str,
+    errors: dict[str, list[str]],
+    *,
+    base_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Check one object of the file against `model`'s fields; return its good values."""
     prefix = f"{path}." if path else ""
@@ -165,7 +205,7 @@ def _object_errors(
                 f"unknown field (a {model._meta.verbose_name} has no such field)"
             )
             continue
-        if problems := _value_errors(model, field, value):
+        if problems := _value_errors(model, field, value, base_dir=base_dir):
             errors.setdefault(f"{prefix}{name}", []).extend(problems)
         else:
             good[name] = value
@@ -203,7 +243,7 @@ def _language_errors(
 # Addresses of the consumer pages that sit where a recall's slug would (/<lang>/<slug>/): a recall
 # with one of these slugs could never be reached.
 RESERVED_SLUGS = frozenset(
-    {"check", "status", "unsubscribe", "photos", "workspace", "admin", "i18n"}
+    {"check", "status", "preview", "unsubscribe", "photos", "workspace", "admin", "i18n"}
 )
 
 
@@ -267,15 +307,47 @@ def _serial_example_errors(
         )
 
 
-def recall_file_check(data: Any) -> None:
-    """Check a whole recall file; raise RecallFileInvalid naming every error with its field."""
+def _proof_items_errors(items: Any, errors: dict[str, list[str]], base_dir: Path | None) -> None:
+    """The photos a claim needs: each a proof item, codes unique, at least one required."""
+    if not isinstance(items, list) or not 1 <= len(items) <= PROOF_ITEMS_MAX:
+        errors.setdefault("proof_items", []).append(
+            f"must be a list of 1 to {PROOF_ITEMS_MAX} proof items (the photos a claim needs)"
+        )
+        return
+    seen: dict[str, int] = {}
+    good_items = []
+    for index, item in enumerate(items):
+        path = f"proof_items[{index}]"
+        good = _object_errors(ProofItem, item, path, errors, base_dir=base_dir)
+        good_items.append(good)
+        code = good.get("code")
+        if code is not None:
+            if code in seen:
+                errors.setdefault(f"{path}.code", []).append(
+                    f'"{code}" is already the code of proof_items[{seen[code]}]'
+                )
+            seen.setdefault(code, index)
+    if all(isinstance(item, dict) for item in items) and not any(
+        good.get("required", True) for good in good_items
+    ):
+        errors.setdefault("proof_items", []).append(
+            "at least one proof item must be required: a claim needs a photo"
+        )
+
+
+def recall_file_check(data: Any, *, base_dir: Path | None = None) -> None:
+    """Check a whole recall file; raise RecallFileInvalid naming every error with its field.
+
+    `base_dir` is the folder of the file, where the pictures it names are read from.
+    """
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
         raise RecallFileInvalid({"": ['must be an object with "recall" and "products"']})
     for name in data:
-        if name not in ("recall", "products"):
+        if name not in ("recall", "products", "proof_items"):
             errors.setdefault(name, []).append(
-                'unknown field at the top of the file (a file has "recall" and "products")'
+                'unknown field at the top of the file (a file has "recall", "products" and '
+                'optionally "proof_items")'
             )
     recall: dict[str, Any] = {}
     if "recall" not in data:
@@ -290,11 +362,13 @@ def recall_file_check(data: Any) -> None:
     else:
         for index, product in enumerate(products):
             path = f"products[{index}]"
-            good = _object_errors(Product, product, path, errors)
+            good = _object_errors(Product, product, path, errors, base_dir=base_dir)
             _product_rules(good, path, errors)
             good_products.append(good)
         _model_number_errors(good_products, errors)
         if not any(path.endswith(".serial_length") for path in errors):
             _serial_example_errors(recall, good_products, errors)
+    if "proof_items" in data:
+        _proof_items_errors(data["proof_items"], errors, base_dir)
     if errors:
         raise RecallFileInvalid(errors)

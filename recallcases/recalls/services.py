@@ -2,22 +2,32 @@
 
 import codecs
 import csv
+import hashlib
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, NamedTuple
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import connection, transaction
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from recallcases.audit.models import AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.core import csv_files
 from recallcases.core.csv_files import CsvColumn, CsvReader, LineList
-from recallcases.recalls.models import Product, Recall, RegistryEntry
-from recallcases.recalls.recall_file import RecallFileInvalid, recall_file_check
+from recallcases.recalls.models import (
+    RECALL_PICTURES_PREFIX,
+    Product,
+    ProofItem,
+    Recall,
+    RegistryEntry,
+)
+from recallcases.recalls.recall_file import RecallFileInvalid, picture_read, recall_file_check
 from recallcases.recalls.serials import normalise_serial, split_serial
 
 REGISTRY_CSV_COLUMNS = (
@@ -430,30 +440,75 @@ def _duplicates_report(cursor, report: RegistryImportReport) -> int:
     return int(units)
 
 
-def recall_load(*, data: dict) -> Recall:
+def recall_picture_store(content: bytes) -> str:
+    """Store a recall picture (a JPEG the photo pipeline wrote) and return its storage name.
+
+    Named by its content: loading the same file twice stores the picture once.
+    """
+    name = f"{RECALL_PICTURES_PREFIX}{hashlib.sha256(content).hexdigest()[:32]}.jpg"
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(content))
+    return name
+
+
+def recall_load(*, data: dict, base_dir: Path | None = None) -> Recall:
     """Create or update a recall and its products from a recall file (docs/recall-file.md).
 
     The whole file is checked first: a file with errors raises RecallFileInvalid, naming every
     error with its field, and loads nothing. Products the file does not name are left as they are.
+    When the file lists `proof_items`, they replace the recall's (an item a claim photo shows
+    cannot be dropped); a file without them leaves the recall's as they are. Pictures are read
+    from paths relative to `base_dir`, the file's folder.
     """
-    recall_file_check(data)
+    recall_file_check(data, base_dir=base_dir)
     with transaction.atomic():
         fields = dict(data["recall"])
         slug = fields.pop("slug")
         recall = Recall.objects.filter(slug=slug).first() or Recall(slug=slug)
-        _assign_and_save(recall, fields, path="")
+        _assign_and_save(recall, fields, path="", base_dir=base_dir)
         for index, product_fields in enumerate(data["products"]):
             product_fields = dict(product_fields)
             model = product_fields.pop("model")
             product = Product.objects.filter(recall=recall, model=model).first() or Product(
                 recall=recall, model=model
             )
-            _assign_and_save(product, product_fields, path=f"products[{index}]")
+            _assign_and_save(product, product_fields, path=f"products[{index}]", base_dir=base_dir)
+        if "proof_items" in data:
+            _proof_items_load(recall, data["proof_items"], base_dir=base_dir)
     return recall
 
 
-def _assign_and_save(instance, fields: dict, *, path: str) -> None:
+def _proof_items_load(recall: Recall, items: list[dict], *, base_dir: Path | None) -> None:
+    codes = [item["code"] for item in items]
+    dropped = recall.proof_items.exclude(code__in=codes)
+    for item in dropped:
+        try:
+            with transaction.atomic():
+                item.delete()
+        except models.ProtectedError:
+            raise RecallFileInvalid(
+                {
+                    "proof_items": [
+                        f'"{item.code}" is missing, but claims have photos of it: keep it in '
+                        "the file (it may become optional)"
+                    ]
+                }
+            ) from None
+    for index, item_fields in enumerate(items):
+        item_fields = {"order": index, **item_fields}
+        code = item_fields.pop("code")
+        item = recall.proof_items.filter(code=code).first() or ProofItem(recall=recall, code=code)
+        _assign_and_save(item, item_fields, path=f"proof_items[{index}]", base_dir=base_dir)
+
+
+def _assign_and_save(instance, fields: dict, *, path: str, base_dir: Path | None = None) -> None:
     for name, value in fields.items():
+        field = instance._meta.get_field(name)
+        if isinstance(field, models.FileField):
+            # The file's check read it already; read it again to store what the pipeline wrote.
+            value = (
+                recall_picture_store(picture_read(value, base_dir=base_dir).image) if value else ""
+            )
         setattr(instance, name, value)
     try:
         # What the file check cannot see (a rule of the database, a model's own clean).

@@ -4,10 +4,12 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.models import ClaimStatus
+from recallcases.claims.forms import ClaimDetailsForm
+from recallcases.claims.models import CallOutcome, CallReason, ClaimStatus
 from recallcases.claims.selectors import QUEUE_ORDERS, SIGNALS, QueueFilters
 from recallcases.claims.services import TRACKING_URLS
 from recallcases.core.csv_files import CsvFileField, CsvRefused
+from recallcases.core.forms import SingleLineField
 from recallcases.recalls.models import Country, Product, Recall, Remedy
 
 
@@ -151,3 +153,73 @@ class RegistryImportForm(CsvUploadForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.order_fields(["recall", "file"])
+
+
+# Call-centre agents ---------------------------------------------------------------------------
+
+
+class CallLookUpForm(forms.Form):
+    """How an agent finds a caller's claim: posted, never in the address (it may be a phone)."""
+
+    by = forms.ChoiceField(
+        label=_("Look up by"),
+        choices=[
+            ("reference", _("Claim reference")),
+            ("phone", _("Phone number")),
+            ("email", _("Email address")),
+        ],
+        initial="reference",
+        widget=forms.RadioSelect,
+    )
+    value = SingleLineField(label=_("Reference, phone or email"), max_length=254)
+
+
+class CallLogForm(forms.Form):
+    """Why the caller called and how the call ended."""
+
+    reason = forms.ChoiceField(label=_("Why they called"), choices=CallReason.choices)
+    outcome = forms.ChoiceField(label=_("How the call ended"), choices=CallOutcome.choices)
+
+
+class CallWithoutClaimForm(CallLogForm):
+    """A call about no claim ("is my unit affected?"): the recall it was about."""
+
+    recall = forms.ModelChoiceField(
+        label=_("Recall"), queryset=Recall.objects.open_to_claims(), empty_label=None
+    )
+    field_order = ["recall", "reason", "outcome"]
+
+
+class CallSerialCheckForm(forms.Form):
+    """The serial a caller reads out, checked against a recall's registry."""
+
+    recall = forms.ModelChoiceField(
+        label=_("Recall"), queryset=Recall.objects.open_to_claims(), empty_label=None
+    )
+    serial = SingleLineField(label=_("Serial number (SN code)"), max_length=80)
+
+
+class PhoneClaimForm(ClaimDetailsForm):
+    """The claim form as an agent fills it in while the caller reads their details out: the
+    same checks as the consumer's, without the photo (the consumer adds it from the link)."""
+
+    caller_consents = forms.BooleanField(
+        label=_(
+            "I read the privacy notice to the caller, who agreed that their details are used "
+            "for this recall."
+        )
+    )
+
+    def __init__(self, *args, recall, **kwargs):
+        super().__init__(*args, recall=recall, **kwargs)
+        self.fields["language"].label = _("Language the caller wants emails and texts in")
+        self.fields["email"].help_text = _(
+            "Read it back letter by letter: the link to add the photos goes there."
+        )
+        if "text_opt_in" in self.fields:
+            self.fields["text_opt_in"].label = _(
+                "The caller wants status texts on this mobile number"
+            )
+            self.fields["text_opt_in"].help_text = _(
+                "Texts carry the reference and a link only; replying STOP stops them."
+            )

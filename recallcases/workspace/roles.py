@@ -17,6 +17,7 @@ REVIEWER = "Reviewer"
 FULFILMENT = "Fulfilment"
 RECALL_MANAGER = "Recall manager"
 ADMINISTRATOR = "Administrator"
+CALL_CENTRE_AGENT = "Call-centre agent"
 
 # Each role's permissions, as "app_label.codename". Groups not named here are left alone.
 ROLES: dict[str, list[str]] = {
@@ -78,19 +79,29 @@ ROLES: dict[str, list[str]] = {
         "otp_totp.delete_totpdevice",
         "otp_totp.view_totpdevice",
         "recalls.add_product",
+        "recalls.add_proofitem",
         "recalls.add_recall",
         "recalls.add_registryentry",
         "recalls.change_product",
+        "recalls.change_proofitem",
         "recalls.change_recall",
         "recalls.change_registryentry",
         "recalls.delete_product",
+        "recalls.delete_proofitem",
         "recalls.delete_recall",
         "recalls.delete_registryentry",
         "recalls.view_product",
+        "recalls.view_proofitem",
         "recalls.view_recall",
         "recalls.view_registryentry",
         "workspace.change_staffpolicy",
         "workspace.view_staffpolicy",
+    ],
+    # Takes consumers' calls: looks a claim up, reads its status, files a claim for a caller, logs
+    # the call. Sees the contact details of the one claim opened (each opening audited), never
+    # photos, the queue or the reports.
+    CALL_CENTRE_AGENT: [
+        "claims.take_calls",
     ],
 }
 

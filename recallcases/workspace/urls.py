@@ -2,6 +2,7 @@ from django.urls import path
 
 from recallcases.workspace.views import (
     audit,
+    callcentre,
     claims,
     fulfilment,
     incidents,
@@ -29,6 +30,12 @@ urlpatterns = [
         name="claim_links_renew",
     ),
     path("approve/", claims.bulk_approve, name="bulk_approve"),
+    path("calls/", callcentre.calls_home, name="calls"),
+    path("calls/look-up/", callcentre.calls_look_up, name="calls_look_up"),
+    path("calls/serial/", callcentre.calls_serial_check, name="calls_serial_check"),
+    path("calls/log/", callcentre.calls_log, name="calls_log"),
+    path("calls/claims/<str:reference>/", callcentre.calls_claim, name="calls_claim"),
+    path("calls/new/<slug:slug>/", callcentre.calls_claim_new, name="calls_claim_new"),
     path("fulfilment/", fulfilment.shipping_list, name="fulfilment"),
     path("fulfilment/export.csv", fulfilment.shipping_export, name="fulfilment_export"),
     path("fulfilment/import/", fulfilment.tracking_import_view, name="fulfilment_import"),

@@ -23,7 +23,10 @@ POWER_BANKS = "/en/anker-power-banks-2025/"
 @pytest.fixture
 def power_banks(recall):
     """The power bank recall beside the speaker recall, with 500 serials."""
-    power_banks = recall_load(data=json.loads(POWER_BANK_FILE.read_text(encoding="utf-8")))
+    power_banks = recall_load(
+        data=json.loads(POWER_BANK_FILE.read_text(encoding="utf-8")),
+        base_dir=POWER_BANK_FILE.parent,
+    )
     registry_import(
         recall=power_banks,
         rows=[

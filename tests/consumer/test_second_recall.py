@@ -6,7 +6,6 @@ printed elsewhere, an order number of another shape, sold at several stores, and
 States only. None of the speaker recall's words or numbers may show on its pages or emails.
 """
 
-import json
 import re
 from pathlib import Path
 
@@ -16,9 +15,9 @@ from django.core import mail
 from recallcases.claims.models import Claim, ClaimStatus
 from recallcases.claims.transitions import SYSTEM, claim_transition
 from recallcases.notifications.emails import CONTENT, compose_claim_email
-from recallcases.recalls.services import recall_load, registry_import
 from tests.consumer.test_pages import claim_form_data
 from tests.factories import OutboundEmailFactory, claim_with_link
+from tests.images import jpeg_bytes, photo_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -48,21 +47,13 @@ SPEAKER_WORDS = [
 PROVINCES = ["Canada", "Ontario", "Quebec", "Québec", "Alberta", "British Columbia", "Yukon"]
 
 
-@pytest.fixture
-def power_banks(recall):
-    """The power bank recall beside the speaker recall (`recall`), with 500 serials."""
-    power_banks = recall_load(data=json.loads(POWER_BANK_FILE.read_text(encoding="utf-8")))
-    registry_import(
-        recall=power_banks,
-        rows=[
-            {
-                "model": "A1263",
-                "first_serial": "A1263PB0000001",
-                "last_serial": RECALLED[:-3] + "500",
-            }
-        ],
-    )
-    return power_banks
+def power_bank_form_data(**overrides) -> dict:
+    """The claim form filled in for a power bank: its two required photos, the label and the
+    unit marked "recalled" with the date and the owner's name (the receipt is optional)."""
+    return {
+        **claim_form_data(**overrides),
+        "photo_marked_unit": photo_upload(content=jpeg_bytes(color=(200, 10, 10))),
+    }
 
 
 def power_bank_claim(product, **fields):
@@ -115,7 +106,7 @@ def test_power_bank_pages_speak_of_power_banks(client, power_banks, lang, noun, 
     assert "NE-12345678" in form
     # a claim filed: the confirmation page
     product = power_banks.products.get()
-    data = claim_form_data(
+    data = power_bank_form_data(
         serial=RECALLED, product=product.pk, order_number="NE-12345678", language=lang
     )
     response = client.post(base + "claim/", data, follow=True)
@@ -148,7 +139,9 @@ def test_power_bank_pages_speak_of_power_banks(client, power_banks, lang, noun, 
 
 def test_power_bank_claim_form_checks_the_power_banks_order_number(client, power_banks):
     product = power_banks.products.get()
-    data = claim_form_data(serial=RECALLED, product=product.pk, order_number="112-1234567-1234567")
+    data = power_bank_form_data(
+        serial=RECALLED, product=product.pk, order_number="112-1234567-1234567"
+    )
     page = client.post(f"/en/{SLUG}/claim/", data).content.decode()
     assert "An order number looks like NE-12345678." in page
     assert not Claim.objects.exists()
@@ -156,7 +149,7 @@ def test_power_bank_claim_form_checks_the_power_banks_order_number(client, power
 
 def test_power_bank_claim_form_refuses_a_canadian_address(client, power_banks):
     product = power_banks.products.get()
-    data = claim_form_data(
+    data = power_bank_form_data(
         serial=RECALLED, product=product.pk, country="CA", region="ON", postal_code="K1A 0B1"
     )
     client.post(f"/en/{SLUG}/claim/", data)
@@ -176,7 +169,7 @@ def test_claim_form_without_an_order_number_field(client, power_banks):
     product = power_banks.products.get()
     # when
     page = client.get(f"/en/{SLUG}/claim/").content.decode()
-    client.post(f"/en/{SLUG}/claim/", claim_form_data(serial=RECALLED, product=product.pk))
+    client.post(f"/en/{SLUG}/claim/", power_bank_form_data(serial=RECALLED, product=product.pk))
     # then
     assert 'name="order_number"' not in page
     assert Claim.objects.get(recall=power_banks).order_number == ""

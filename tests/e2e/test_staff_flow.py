@@ -8,13 +8,10 @@ reviewer accepts it beside the claim's disposal code.
 import re
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from recallcases.claims.models import ClaimStatus
 from recallcases.workspace.roles import FULFILMENT, RECALL_MANAGER, REVIEWER
-from tests.conftest import restore_roles
 from tests.factories import add_photo, claim_with_link
 from tests.images import jpeg_bytes
 from tests.workspace.conftest import member_of
@@ -22,53 +19,6 @@ from tests.workspace.conftest import member_of
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 S = ClaimStatus
-PASSWORD = "a-long-test-password"
-
-
-@pytest.fixture
-def roles(transactional_db):
-    """The staff roles, which the flush after an earlier browser test took away."""
-    restore_roles()
-
-
-def authenticator_code(device: TOTPDevice) -> str:
-    """The code the staff member's authenticator app shows now."""
-    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
-
-
-@pytest.fixture
-def staff_browser(browser, live_server):
-    """Sign a staff member in through the sign-in page and the second factor (their authenticator
-    app, as the staff policy requires by default), in a desktop window of their own.
-
-    Each page collects its console errors (a Content Security Policy violation is one), as the
-    phone fixture does.
-    """
-    contexts = []
-
-    def sign_in(user):
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-CA")
-        contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.console_errors = errors
-        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-        page.goto(f"{live_server.url}/workspace/login/")
-        page.get_by_label("Username").fill(user.username)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(re.compile(r".*/workspace/two-factor/\?"))
-        page.get_by_label("Code from your authenticator app").fill(authenticator_code(device))
-        page.get_by_role("button", name="Verify").click()
-        page.wait_for_url(f"{live_server.url}/workspace/")
-        expect(page.locator("header")).to_contain_text(user.username)
-        return page
-
-    yield sign_in
-    for context in contexts:
-        context.close()
 
 
 def test_claim_goes_from_verification_to_confirmed_disposal_in_the_browser(

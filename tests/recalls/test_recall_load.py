@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from recallcases.recalls.demo import DEMO_RECALL_FILE
-from recallcases.recalls.models import Product, Recall
+from recallcases.recalls.models import Product, ProofItem, Recall
 from recallcases.recalls.recall_file import RecallFileInvalid, loadable_fields, recall_file_check
 from recallcases.recalls.services import recall_load
 
@@ -38,8 +38,8 @@ def speakers(**recall_changes) -> dict:
 @pytest.mark.parametrize("path", [DEMO_RECALL_FILE, POWER_BANK_FILE], ids=lambda p: p.name)
 def test_recall_load_example_files_load_cleanly(db, path):
     data = json.loads(path.read_text(encoding="utf-8"))
-    recall_file_check(data)
-    recall = recall_load(data=data)
+    recall_file_check(data, base_dir=path.parent)
+    recall = recall_load(data=data, base_dir=path.parent)
     assert recall.slug == data["recall"]["slug"]
     assert recall.products.count() == len(data["products"])
 
@@ -54,11 +54,13 @@ def test_recall_load_power_bank_file_gives_every_field():
         field = loadable_fields(Recall)[name]
         assert field.has_default() and field.get_default() not in field.empty_values, name
     assert set(data["products"][0]) == set(loadable_fields(Product))
+    # ...and of each proof item but its place (its position in the list)
+    assert set(data["proof_items"][0]) == set(loadable_fields(ProofItem)) - {"order"}
 
 
 def test_recall_file_doc_names_every_field_and_points_to_both_examples():
     doc = DOC.read_text(encoding="utf-8")
-    for name in [*loadable_fields(Recall), *loadable_fields(Product)]:
+    for name in [*loadable_fields(Recall), *loadable_fields(Product), *loadable_fields(ProofItem)]:
         assert f"`{name}`" in doc, name
     assert "recallcases/recalls/data/anker-speakers-2024.json" in doc
     assert "tests/data/anker-power-banks-2025.json" in doc

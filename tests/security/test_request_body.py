@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from django.test import RequestFactory
 
 from recallcases.claims.models import Claim
-from recallcases.core.photo_pipeline import MAX_UPLOAD_BYTES
+from recallcases.core.photo_pipeline import MAX_PHOTOS_PER_FORM, MAX_UPLOAD_BYTES
 from recallcases.core.request_body import BodyLimitUploadHandler
 from recallcases.recalls.models import RegistryEntry
 from recallcases.workspace.roles import ADMINISTRATOR
@@ -57,14 +57,15 @@ def test_300_mb_claim_form_post_refused_413_before_it_is_read(client, speaker, t
 
 
 def test_oversized_body_page_in_french(client, recall):
-    response = client.post("/fr-ca/anker-speakers-2024/claim/", {}, CONTENT_LENGTH=str(20 * MB))
+    response = client.post("/fr-ca/anker-speakers-2024/claim/", {}, CONTENT_LENGTH=str(40 * MB))
     assert response.status_code == 413
     assert "Trop volumineux pour être envoyé" in response.content.decode()
 
 
-def test_public_limit_leaves_room_for_a_full_size_photo(settings):
-    assert settings.REQUEST_BODY_MAX_BYTES >= MAX_UPLOAD_BYTES + MB
-    assert settings.REQUEST_BODY_MAX_BYTES <= 12 * MB
+def test_public_limit_leaves_room_for_a_full_size_photo_per_proof_item(settings):
+    # A recall asks for at most MAX_PHOTOS_PER_FORM photos (its proof items), each up to 10 MB.
+    assert settings.REQUEST_BODY_MAX_BYTES >= MAX_PHOTOS_PER_FORM * MAX_UPLOAD_BYTES + MB
+    assert settings.REQUEST_BODY_MAX_BYTES <= 32 * MB
 
 
 def test_large_workspace_body_refused_to_anonymous_visitors(client, temporary_files):

@@ -18,7 +18,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from recallcases.claims.models import Claim, ClaimStatus
 from recallcases.core.photo_pipeline import process_photo
 from recallcases.incidents.services import IncidentDetails, incident_report
-from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
+from recallcases.workspace.roles import (
+    ADMINISTRATOR,
+    CALL_CENTRE_AGENT,
+    FULFILMENT,
+    RECALL_MANAGER,
+    REVIEWER,
+)
 from tests.factories import ClaimFactory, OutboundEmailFactory, add_photo, claim_with_link
 from tests.images import jpeg_bytes
 from tests.workspace.conftest import member_of
@@ -110,6 +116,13 @@ GET_TABLE = {
     "workspace:report_health_canada":     (LOGIN, LOGIN, NO, NO, NO, OK, NO, OTP),
     "workspace:report_health_canada_csv": (LOGIN, LOGIN, NO, NO, NO, OK, NO, OTP),
     "workspace:audit":             (LOGIN, LOGIN, NO, NO,     NO,     OK,     OK,     OTP),
+    # Call-centre agents' pages: theirs alone (AGENT_TABLE below).
+    "workspace:calls":             (LOGIN, LOGIN, NO, NO,     NO,     NO,     NO,     OTP),
+    "workspace:calls_look_up":     (LOGIN, LOGIN, NO, NO,     NO,     NO,     NO,     OTP),
+    "workspace:calls_serial_check": (LOGIN, LOGIN, NO, NO,    NO,     NO,     NO,     OTP),
+    "workspace:calls_log":         (LOGIN, LOGIN, NO, NO,     NO,     NO,     NO,     OTP),
+    "workspace:calls_claim":       (LOGIN, LOGIN, NO, NO,     NO,     NO,     NO,     OTP),
+    "workspace:calls_claim_new":   (LOGIN, LOGIN, NO, NO,     NO,     NO,     NO,     OTP),
     OWN_PHOTO:                     (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OWN_THUMBNAIL:                 (GONE,  OK,    GONE, OK,   GONE,   OK,     GONE,   GONE),
     OTHER_PHOTO:                   (GONE,  GONE,  GONE, OK,   GONE,   OK,     GONE,   GONE),
@@ -442,3 +455,37 @@ def test_the_admin_shows_no_consumer_details_to_staff_without_shipping_rights(sp
     # then: the admin does not show them what the workspace hides
     for detail in ("Dominique Gagnon", "dominique.gagnon@example.ca", "418-555-0123", "77 rue des"):
         assert detail not in page, f"{role} reads {detail!r} in the admin ({response.status_code})"
+
+
+# A call-centre agent, page by page: their own pages, and nothing else; no photo at all (404, as to
+# anyone who may not see one). Kept apart from GET_TABLE's columns so that a new page needs a row
+# here too.
+# fmt: off
+AGENT_TABLE = {
+    "workspace:calls": OK,
+    "workspace:calls_look_up": METHOD,
+    "workspace:calls_serial_check": METHOD,
+    "workspace:calls_log": METHOD,
+    "workspace:calls_claim": OK,
+    "workspace:calls_claim_new": OK,
+    OWN_PHOTO: GONE,
+    OWN_THUMBNAIL: GONE,
+    OTHER_PHOTO: GONE,
+    ADMIN_INDEX: ADMIN_LOGIN,
+}
+# fmt: on
+
+
+def test_a_call_centre_agent_opens_only_their_own_pages(world):
+    # given: a call-centre agent
+    client = Client()
+    client.force_login(member_of(CALL_CENTRE_AGENT))
+    # when: they ask for every staff page (and every photo)
+    wrong = []
+    for name, url in every_page(world).items():
+        expected = AGENT_TABLE.get(name, NO)
+        got = outcome(client.get(url), url)
+        if got != expected:
+            wrong.append(f"GET {url} ({name}): expected {expected}, got {got}")
+    # then: only their pages open; the queue, claims' staff pages, reports and photos do not
+    assert not wrong, "As a call-centre agent:\n" + "\n".join(wrong)

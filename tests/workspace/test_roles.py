@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from recallcases.workspace.roles import (
     ADMINISTRATOR,
+    CALL_CENTRE_AGENT,
     FULFILMENT,
     RECALL_MANAGER,
     REVIEWER,
@@ -35,8 +36,8 @@ def the_map() -> dict[str, list[str]]:
     return {role: sorted(names) for role, names in ROLES.items()}
 
 
-def test_the_map_names_the_four_roles_each_permission_once():
-    assert list(ROLES) == [REVIEWER, FULFILMENT, RECALL_MANAGER, ADMINISTRATOR]
+def test_the_map_names_the_five_roles_each_permission_once():
+    assert list(ROLES) == [REVIEWER, FULFILMENT, RECALL_MANAGER, ADMINISTRATOR, CALL_CENTRE_AGENT]
     for names in ROLES.values():
         assert len(names) == len(set(names))
 

@@ -2,7 +2,7 @@
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,9 +16,11 @@ from recallcases.audit.models import ActorKind, AuditAction
 from recallcases.audit.services import audit_record
 from recallcases.claims.models import (
     RELEASED_STATUSES,
+    Channel,
     Claim,
     ClaimLink,
     ClaimPhoto,
+    ClaimPhotoView,
     ClaimStatus,
     PhotoKind,
     Shipment,
@@ -41,8 +43,9 @@ from recallcases.claims.transitions import (
     transitions_for,
 )
 from recallcases.core.addresses import address_key
+from recallcases.core.phones import phone_e164
 from recallcases.core.photo_pipeline import ProcessedPhoto
-from recallcases.recalls.models import Product, Recall, Remedy
+from recallcases.recalls.models import Product, ProofItem, Recall, Remedy
 from recallcases.recalls.selectors import SerialVerdict, serial_lookup
 
 logger = logging.getLogger(__name__)
@@ -111,10 +114,20 @@ class _PhotoFiles:
     def __init__(self):
         self.names: list[str] = []
 
-    def save(self, *, claim: Claim, kind: str, photo: ProcessedPhoto) -> ClaimPhoto:
+    def save(
+        self,
+        *,
+        claim: Claim,
+        kind: str,
+        photo: ProcessedPhoto,
+        proof_item: ProofItem | None = None,
+    ) -> ClaimPhoto:
+        if proof_item is not None:
+            kind = PhotoKind.PROOF
         record = ClaimPhoto(
             claim=claim,
             kind=kind,
+            proof_item=proof_item,
             width=photo.width,
             height=photo.height,
             source_format=photo.source_format,
@@ -139,6 +152,45 @@ class _PhotoFiles:
         self.names.clear()
 
 
+# The code of the serial label photo: the one photo a recall that lists no proof items asks for.
+SERIAL_LABEL_CODE = "serial_label"
+
+
+def _proof_photos(
+    *,
+    recall: Recall,
+    photo: ProcessedPhoto | None,
+    photos: Mapping[str, ProcessedPhoto] | None,
+    all_required: bool,
+) -> list[tuple[ProofItem | None, ProcessedPhoto]]:
+    """The photos to store with their proof items, in the recall's order, or ClaimRefused.
+
+    `photos` maps a proof item's code to its photo; `photo` alone is the recall's first item's
+    (the serial label where the recall lists none). A code the recall does not list is refused
+    (a post naming another recall's item); with `all_required`, so is a missing required photo.
+    """
+    items = list(recall.proof_items.all())
+    given = dict(photos or {})
+    if photo is not None:
+        given.setdefault(items[0].code if items else SERIAL_LABEL_CODE, photo)
+    by_code = {item.code: item for item in items} or {SERIAL_LABEL_CODE: None}
+    if any(code not in by_code for code in given):
+        raise ClaimRefused(_("A photo was sent for something this recall does not ask for."))
+    if not given:
+        raise ClaimRefused(_("Please add a photo."))
+    if all_required:
+        for item in items or [None]:
+            if (item is None or item.required) and (
+                item.code if item else SERIAL_LABEL_CODE
+            ) not in given:
+                raise ClaimRefused(
+                    _("Please add this photo: %(label)s.")
+                    % {"label": item.label if item else PhotoKind.SERIAL_LABEL.label},
+                    field=item.field_name if item else "photo",
+                )
+    return [(item, given[code]) for code, item in by_code.items() if code in given]
+
+
 def _has_open_claim(*, recall: Recall, serial: str) -> bool:
     return (
         Claim.objects.filter(recall=recall, serial=serial)
@@ -159,13 +211,33 @@ def claim_submit(
     product: Product,
     serial_as_typed: str,
     details: ConsumerDetails,
-    photo: ProcessedPhoto,
+    photo: ProcessedPhoto | None = None,
+    photos: Mapping[str, ProcessedPhoto] | None = None,
+    channel: str = Channel.WEB,
+    agent=None,
+    text_opt_in: bool = False,
 ) -> SubmittedClaim:
-    """File a claim for one unit, with its serial label photo: all of it, or nothing.
+    """File a claim for one unit, with its proof photos: all of it, or nothing.
 
-    Raises ClaimRefused when the serial is not in scope or already has an open claim; fifty
-    simultaneous submissions of one serial give one claim and forty-nine ClaimRefused.
+    `photos` maps each of the recall's proof items (by code) to its photo; `photo` alone is the
+    first item's (the serial label photo of a recall that lists no proof items). Raises
+    ClaimRefused when a required photo is missing or one is for an item the recall does not
+    list, when the serial is not in scope or already has an open claim; fifty simultaneous
+    submissions of one serial give one claim and forty-nine ClaimRefused. A claim taken by phone
+    (`channel`, `agent`: calls.claim_submit_by_phone) comes without photos (the consumer adds
+    them from the link); its first event names the agent. `text_opt_in`: the consumer asked for
+    status texts to their phone, which must then be a mobile number.
     """
+    if channel == Channel.PHONE:
+        proof = []
+    else:
+        proof = _proof_photos(recall=recall, photo=photo, photos=photos, all_required=True)
+    text_number = phone_e164(details.phone, country=details.country) if text_opt_in else None
+    if text_opt_in and text_number is None:
+        raise ClaimRefused(
+            _("Texts need a mobile number with its area code, such as 514-555-0199."),
+            field="phone",
+        )
     check = serial_lookup(recall=recall, raw_serial=serial_as_typed)
     if not check.is_recalled:
         raise ClaimRefused(_serial_message(check.verdict, recall), field="serial")
@@ -193,12 +265,21 @@ def claim_submit(
                     country=details.country,
                 ),
                 email_disposable=is_disposable_email(details.email),
+                channel=channel,
+                text_number=text_number or "",
+                text_opt_in_at=timezone.now() if text_number else None,
                 **{**details.__dict__, "email": details.email.strip().lower()},
             )
             record_event(
-                claim=claim, actor=CONSUMER, from_status="", to_status=ClaimStatus.SUBMITTED
+                claim=claim,
+                actor=Actor.staff(agent) if channel == Channel.PHONE else CONSUMER,
+                from_status="",
+                to_status=ClaimStatus.SUBMITTED,
             )
-            files.save(claim=claim, kind=PhotoKind.SERIAL_LABEL, photo=photo)
+            for item, processed in proof:
+                files.save(
+                    claim=claim, kind=PhotoKind.SERIAL_LABEL, photo=processed, proof_item=item
+                )
     except IntegrityError:
         files.discard()
         if _has_open_claim(recall=recall, serial=check.serial.value):
@@ -246,19 +327,29 @@ def claim_withdraw(*, claim: Claim, expected_version: int | None = None) -> Clai
 def claim_consumer_upload(
     *,
     claim: Claim,
-    photo: ProcessedPhoto,
+    photo: ProcessedPhoto | None = None,
+    photos: Mapping[str, ProcessedPhoto] | None = None,
     corrected_serial: str = "",
     note: str = "",
     expected_version: int | None = None,
 ) -> Claim:
     """Take the photo (and, when asked for information, a corrected serial) the claim waits for.
 
-    The photo, the serial change and the status change happen together or not at all.
+    Asked for information, the consumer sends one or more of the recall's proof photos
+    (`photos`, by code; `photo` alone is the first item's), e.g. the one staff found missing;
+    waiting for proof of disposal, `photo` is that proof. The photos, the serial change and the
+    status change happen together or not at all.
     """
     expected = consumer_upload_kind(claim)
     if expected is None:
         raise ClaimRefused(_("This claim is not waiting for a photo from you."))
     kind, next_status = expected
+    if kind == PhotoKind.SERIAL_LABEL:
+        proof = _proof_photos(recall=claim.recall, photo=photo, photos=photos, all_required=False)
+    elif photo is None or photos:
+        raise ClaimRefused(_("Please add a photo."))
+    else:
+        proof = [(None, photo)]
     serial = None
     if corrected_serial.strip() and kind == PhotoKind.SERIAL_LABEL:
         check = serial_lookup(recall=claim.recall, raw_serial=corrected_serial)
@@ -285,10 +376,14 @@ def claim_consumer_upload(
                         "serial_as_typed": corrected_serial.strip()[:80],
                     },
                 )
-            uploaded = files.save(claim=claim, kind=kind, photo=photo)
-            _consumer_audit(
-                claim=claim, action=AuditAction.PHOTO_UPLOAD, subject=uploaded, after={"kind": kind}
-            )
+            for item, processed in proof:
+                uploaded = files.save(claim=claim, kind=kind, photo=processed, proof_item=item)
+                _consumer_audit(
+                    claim=claim,
+                    action=AuditAction.PHOTO_UPLOAD,
+                    subject=uploaded,
+                    after={"kind": item.code if item is not None else kind},
+                )
             return claim_transition(
                 claim_id=claim.pk,
                 to_status=next_status,
@@ -305,6 +400,27 @@ def claim_consumer_upload(
     except BaseException:
         files.discard()
         raise
+
+
+def claim_photo_seen(*, photo: ClaimPhoto, user) -> bool:
+    """Record that staff member `user` opened `photo`; True the first time (audited then).
+
+    A step that needs the claim's photos seen (lifecycle `Step.needs_photos_seen`) reads these rows.
+    """
+    with transaction.atomic():
+        _view, created = ClaimPhotoView.objects.get_or_create(photo=photo, user=user)
+        if created:
+            claim = photo.claim
+            audit_record(
+                actor=user,
+                action=AuditAction.PHOTO_VIEW,
+                subject=photo,
+                subject_label=claim.reference,
+                recall_id=claim.recall_id,
+                claim_id=claim.pk,
+                after={"kind": photo.proof_item.code if photo.proof_item_id else photo.kind},
+            )
+    return created
 
 
 def _consumer_audit(*, claim: Claim, action: str, subject, before=None, after=None) -> None:

@@ -10,6 +10,7 @@ from recallcases.recalls.models import Recall
 from recallcases.reports.selectors.figures import (
     ALL,
     Rate,
+    call_counts,
     claim_counts,
     incident_counts,
     notice_counts,
@@ -40,13 +41,14 @@ def cpsc_report(
     "This period" is the month; "cumulative" is everything up to the month's end (up to now while
     the month runs). Where recallcases records nothing (units at the manufacturer, distributors
     and retailers; deaths; notices by phone or mail), the figure is 0 with a note saying so;
-    where a number would have to be invented (contacts by phone or email, recall page visits),
+    where a number would have to be invented (contacts by email, recall page visits),
     it is left empty as "not recorded".
     """
     now = now or timezone.now()
     claims = claim_counts(recall=recall, month=month)
     incidents = incident_counts(recall=recall, month=month, now=now)
     notices = notice_counts(recall=recall, month=month)
+    calls = call_counts(recall=recall, month=month)
     corrected = period_and_cumulative(claims, ALL, "remedied")
     affected = recall.units_affected
 
@@ -129,14 +131,19 @@ def cpsc_report(
             Figure(
                 "web_claims",
                 _("Claims filed on the web"),
-                period_and_cumulative(claims, ALL, "filed"),
+                period_and_cumulative(claims, ALL, "filed_web"),
             ),
             Figure(
                 "web_incident_reports",
                 _("Incident reports on the web"),
                 period_and_cumulative(incidents, ALL, "incidents"),
             ),
-            Figure("phone", _("By phone"), (None, None), NOT_RECORDED_NOTE),
+            Figure(
+                "phone",
+                _("By phone"),
+                period_and_cumulative(calls, ALL, "calls"),
+                _("Calls logged by call-centre agents, claims filed by phone included."),
+            ),
             Figure("email", _("By email"), (None, None), NOT_RECORDED_NOTE),
         ),
         _("Claims filed (whatever became of them) and incident reports, as recallcases took them."),

@@ -21,6 +21,9 @@ The figures, as the pages' footnotes repeat them:
   each ISO week since the week of the announcement, cumulative.
 - **Consumers notified by email**: distinct known purchasers to whom a recall notice or a notice
   reminder was sent (the outbox's state "sent", dated by when it was sent).
+- **Consumers who contacted the firm by phone**: the calls call-centre agents logged (`CallLog`),
+  a claim filed by phone included, dated by the call; claims filed on the web are those of the
+  web channel.
 - **Incidents**: dated by when the company learned of them; before or after the announcement as
   recorded on the incident (from the date it happened when known, else as the consumer told it;
   "not known" counted apart). Injuries are incidents with an injury.
@@ -45,7 +48,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus, Shipment
+from recallcases.claims.models import CallLog, Channel, Claim, ClaimEvent, ClaimStatus, Shipment
 from recallcases.incidents.models import Incident, Timing
 from recallcases.notices.models import Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS
@@ -192,6 +195,7 @@ def claim_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
             scopes={CANADA: Q(country=Country.CA), ALL: Q()},
             metrics={
                 "filed": ("created_at", Q()),
+                "filed_web": ("created_at", Q(channel=Channel.WEB)),
                 "remedied": ("remedied_at", Q()),
                 "disposals": ("disposal_confirmed_at", Q()),
             },
@@ -208,6 +212,14 @@ def shipment_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
             metrics={remedy.value: ("created_at", Q(remedy=remedy)) for remedy in Remedy},
             of="claim_id",
         )
+    )
+
+
+def call_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
+    """Phone calls call-centre agents logged about the recall (claims filed by phone included),
+    everywhere: a call about no claim has no country. One query."""
+    return CallLog.objects.filter(recall=recall).aggregate(
+        **_dated_counts(month=month, scopes={ALL: Q()}, metrics={"calls": ("created_at", Q())})
     )
 
 

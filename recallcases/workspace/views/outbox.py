@@ -16,7 +16,16 @@ def failed_emails(request):
     emails = (
         OutboundEmail.objects.filter(state=EmailState.FAILED)
         .select_related("claim")
-        .only("pk", "kind", "attempts", "last_error", "created_at", "recipient", "claim__reference")
+        .only(
+            "pk",
+            "kind",
+            "channel",
+            "attempts",
+            "last_error",
+            "created_at",
+            "recipient",
+            "claim__reference",
+        )
         .order_by("-created_at")
     )
     page = Paginator(emails, 100).get_page(request.GET.get("page"))

@@ -42,6 +42,8 @@ class StaffLoginView(auth_views.LoginView):
     def get_success_url(self):
         # After the password, the second factor when it is due, then the page that was asked for.
         url = super().get_success_url()
+        if url == str(self.next_page):
+            url = staff_home(self.request.user)
         if step := second_factor_step(self.request):
             return redirect_with_next(step, url).url
         return url
@@ -91,6 +93,13 @@ def _next_url(request) -> str:
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return url
+    return staff_home(request.user)
+
+
+def staff_home(user) -> str:
+    """Where a staff member starts: the queue, or the calls page for a call-centre agent."""
+    if not user.has_perm("claims.view_claim") and user.has_perm("claims.take_calls"):
+        return reverse("workspace:calls")
     return reverse("workspace:queue")
 
 

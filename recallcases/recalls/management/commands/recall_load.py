@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         except (OSError, ValueError) as error:
             raise CommandError(f"Nothing loaded: {error}") from None
         try:
-            recall = recall_load(data=data)
+            recall = recall_load(data=data, base_dir=Path(json_file).resolve().parent)
         except RecallFileInvalid as invalid:
             lines = invalid.lines()
             for line in lines:

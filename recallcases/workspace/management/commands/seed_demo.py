@@ -8,7 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 from recallcases.claims.demo import demo_claims_load
 from recallcases.recalls.demo import DEMO_RANGES, demo_recall_load
 from recallcases.workspace.models import StaffPolicy
-from recallcases.workspace.roles import ADMINISTRATOR, FULFILMENT, RECALL_MANAGER, REVIEWER
+from recallcases.workspace.roles import (
+    ADMINISTRATOR,
+    CALL_CENTRE_AGENT,
+    FULFILMENT,
+    RECALL_MANAGER,
+    REVIEWER,
+)
 
 # Demo logins, one per staff role, printed for the newcomer. seed_demo is for local demos (make
 # run), never for production.
@@ -18,6 +24,7 @@ DEMO_STAFF = [
     ("fulfilment", FULFILMENT),
     ("manager", RECALL_MANAGER),
     ("admin", ADMINISTRATOR),
+    ("agent", CALL_CENTRE_AGENT),
 ]
 
 
@@ -75,6 +82,12 @@ class Command(BaseCommand):
                 "two-factor sign-in is required: set up an authenticator app when asked"
                 if StaffPolicy.current().require_two_factor
                 else "two-factor sign-in is off (the admin's staff sign-in policy turns it on)"
+            ),
+            "  Emails print where the server runs; status texts are written to "
+            + (
+                settings.SMS_FILE_PATH
+                if settings.SMS_BACKEND.endswith("filebased.SmsBackend")
+                else f"the backend {settings.SMS_BACKEND or '(none: texts off)'}"
             ),
             "  Demo claims, in the queue; each one's private status link (new on every run):",
             *(f"    {reference}  {base_url}/en/status/{token}/" for reference, token in links),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0004_kind_without_choices"),
+        ("notifications", "0005_callcentre_calls_texts"),
     ]
 
     operations = [
