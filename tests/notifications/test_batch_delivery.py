@@ -23,7 +23,7 @@ from recallcases.notices.emails import compose_notice, compose_notices
 from recallcases.notices.models import Purchaser
 from recallcases.notices.services import sending
 from recallcases.notices.services.sending import notices_send
-from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
+from recallcases.notifications.models import Channel, EmailKind, EmailState, OutboundEmail
 from recallcases.notifications.services import (
     MARKS_PER_STATEMENT,
     BatchResult,
@@ -296,3 +296,22 @@ def test_batch_of_a_killed_worker_is_sent_after_its_lease_and_only_its_window_tw
     ids = [message_ids()[pk] for pk in sorted(message_ids())]
     assert Counter(received) == Counter(ids) + Counter(ids[10:15])
     assert len(smtp_server.mailbox.dropped) == 1
+
+
+@pytest.mark.django_db
+def test_batch_leaves_texts_to_their_provider(speaker, smtp_mailer):
+    # given: a notice due, and a text due (texts go one by one through the text provider)
+    notices_write(speaker.recall, 1)
+    text = OutboundEmail.objects.create(
+        kind=NOTICE,
+        channel=Channel.TEXT,
+        dedupe_key="text:1",
+        message_id="<text-1@stand-in.invalid>",
+        next_attempt_at=timezone.now(),
+    )
+    # when: a batch runs
+    result = deliver_batch()
+    # then: it sent the notice by email and did not take the text
+    assert result.sent == 1 and len(smtp_mailer.mailbox.received()) == 1
+    text.refresh_from_db()
+    assert (text.state, text.attempts, text.lease_id) == (EmailState.PENDING, 0, None)
