@@ -5,10 +5,10 @@ Builds the demo recall in a scratch PostgreSQL database (bench/benchkit.py says 
 registry files of single serials in the real shape (16 characters, no O or I: a batch prefix and
 8 digits, with gaps) to a temporary folder, and then:
 
-- imports the large file with `registry_import_csv` (COPY of the raw lines, parse and checks in
-  SQL, overlaps, add: one transaction, commit included) and COPYs the same file into a temporary
-  table, three times, as the yardstick; then writes the same entries again with one INSERT ...
-  SELECT (the import's floor: its indexes and foreign keys);
+- imports the large file with `registry_import_csv` (parse, check overlaps, add: one transaction,
+  commit included) and COPYs the same file into a temporary table, three times, as the yardstick;
+  then writes the same entries again with one INSERT ... SELECT (the import's floor, whatever
+  reads the file: the registry's four indexes and two foreign keys);
 - posts serials to the consumer's check page, half recalled and half not (in the gaps), and as
   many to a view doing one `.exists()` on the lookup index, interleaved, at each registry size.
   The registry is vacuumed and analysed after each import, as autovacuum would do within a minute.

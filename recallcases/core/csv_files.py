@@ -31,8 +31,8 @@ REPORT_LIST_LIMIT = 1000
 # of one endless line never sits in memory whole. (A field over csv.field_size_limit(), 128 Ki
 # characters unless changed, is refused by the csv module; its error is caught below.)
 MAX_LINE_CHARS = 1024 * 1024
-# Bytes read at a time when checking the encoding (and by readers of a file in SQL).
-CHUNK_BYTES = _CHUNK = 1024 * 1024
+# Bytes read at a time when checking the encoding.
+_CHUNK = 1024 * 1024
 # A spreadsheet runs a cell that starts with one of these as a formula; consumers type the fields.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -73,13 +73,6 @@ class LineList(list):
         self.total += 1
         if len(self) < self.limit:
             super().append(item)
-
-    def extend_counted(self, items: Iterable, *, total: int) -> None:
-        """Add `items` (the first of `total` found elsewhere, e.g. by SQL), and count `total`."""
-        for item in items:
-            if len(self) < self.limit:
-                super().append(item)
-        self.total += total
 
     @property
     def more(self) -> int:
@@ -216,13 +209,6 @@ def _text_of(file, *, max_bytes: int | None) -> tuple[str, io.TextIOBase]:
     """The file's encoding and the file as text; CsvRefused if it is too big."""
     if isinstance(file, io.TextIOBase):
         return file.encoding or "text", file
-    encoding = file_encoding(file, max_bytes=max_bytes)
-    return encoding, io.TextIOWrapper(file, encoding=encoding, newline="")
-
-
-def file_encoding(file, *, max_bytes: int | None = None) -> str:
-    """The encoding of the binary `file`, as the module says: "utf-8-sig", "utf-16", "utf-8" or
-    "latin-1"; CsvRefused if it is bigger than `max_bytes`. The file is left at its start."""
     size = file.seek(0, io.SEEK_END)
     file.seek(0)
     if max_bytes is not None and size > max_bytes:
@@ -230,16 +216,12 @@ def file_encoding(file, *, max_bytes: int | None = None) -> str:
     head = file.read(4)
     file.seek(0)
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"  # the codec reads the mark and the byte order from it
-    return "utf-8" if _is_utf8(file) else "latin-1"
-
-
-def header_positions(cells: list[str], *, columns: Iterable[CsvColumn]) -> dict[str, int]:
-    """Where each of `columns` is in a header row, as CsvReader finds them (CsvRefused if a
-    required one is missing): for a reader of the same files in SQL (the registry import)."""
-    return _positions(header=cells, columns=tuple(columns))
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # the codec reads the mark and the byte order from it
+    else:
+        encoding = "utf-8" if _is_utf8(file) else "latin-1"
+    return encoding, io.TextIOWrapper(file, encoding=encoding, newline="")
 
 
 def _is_utf8(file) -> bool:

@@ -1,9 +1,6 @@
 """Changing recalls and their serial registries."""
 
-import codecs
-import csv
 import hashlib
-import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -286,13 +283,6 @@ def registry_import_csv(
     whole. A file it refuses (not text, a NUL, a missing column) raises CsvRefused, and nothing
     is imported, even if the problem is found after a million good rows.
     """
-    if connection.vendor == "postgresql" and not isinstance(file, io.TextIOBase):
-        report = _registry_file_import_in_sql(
-            recall=recall, file=file, is_demo=is_demo, actor=actor, file_name=file_name
-        )
-        if report is not None:
-            return report
-        file.seek(0)
     reader = CsvReader(file, columns=REGISTRY_CSV_COLUMNS)
     return _registry_rows_import(
         recall=recall, rows=reader, is_demo=is_demo, actor=actor, file_name=file_name
@@ -309,7 +299,9 @@ def _registry_rows_import(
     duplicate when it overlaps the registry, or a row of the file that comes before it in the
     order of first serials (then of lines) and is not itself a duplicate.
     """
-    _recall_lock(recall)
+    # Two imports into one recall at once could each find the other's serials new: one waits.
+    # (NO KEY: claims, whose foreign key locks the recall row for KEY SHARE, are not held up.)
+    list(Recall.objects.select_for_update(no_key=True).filter(pk=recall.pk).values("pk"))
     report = RegistryImportReport()
     by_model = _products_by_model(recall.products.all())
     staged = staged_units = 0
@@ -327,44 +319,21 @@ def _registry_rows_import(
                 write((line, *parsed))
                 staged += 1
                 staged_units += parsed.last_number - parsed.first_number + 1
-        _staged_add(
-            cursor,
-            recall=recall,
-            report=report,
-            staged=(staged, staged_units),
-            is_demo=is_demo,
-            actor=actor,
-            file_name=file_name,
+        if connection.vendor == "postgresql":
+            # Temporary tables are never analysed on their own: tell the planner their size.
+            cursor.execute("ANALYZE registry_import_rows")
+        cursor.execute(_REGISTRY_NEAR, [recall.pk, recall.pk])
+        if cursor.rowcount:
+            cursor.execute(_REGISTRY_OVERLAPS)
+        _file_overlaps_mark(cursor)
+        duplicate_units = _duplicates_report(cursor, report)
+        cursor.execute(
+            _ENTRIES_INSERT,
+            [recall.pk, is_demo, connection.ops.adapt_datetimefield_value(timezone.now())],
         )
-    return report
-
-
-def _recall_lock(recall: Recall) -> None:
-    # Two imports into one recall at once could each find the other's serials new: one waits.
-    # (NO KEY: claims, whose foreign key locks the recall row for KEY SHARE, are not held up.)
-    list(Recall.objects.select_for_update(no_key=True).filter(pk=recall.pk).values("pk"))
-
-
-def _staged_add(
-    cursor, *, recall, report: RegistryImportReport, staged, is_demo, actor, file_name
-) -> None:
-    """Find the staged rows' overlaps, add the others to the registry, report and audit."""
-    staged_count, staged_units = staged
-    if connection.vendor == "postgresql":
-        # Temporary tables are never analysed on their own: tell the planner their size.
-        cursor.execute("ANALYZE registry_import_rows")
-    cursor.execute(_REGISTRY_NEAR, [recall.pk, recall.pk])
-    if cursor.rowcount:
-        cursor.execute(_REGISTRY_OVERLAPS)
-    _file_overlaps_mark(cursor)
-    duplicate_units = _duplicates_report(cursor, report)
-    cursor.execute(
-        _ENTRIES_INSERT,
-        [recall.pk, is_demo, connection.ops.adapt_datetimefield_value(timezone.now())],
-    )
-    for statement in _STAGING_DROP:
-        cursor.execute(statement)
-    report.entries_added = staged_count - report.duplicate_count
+        for statement in _STAGING_DROP:
+            cursor.execute(statement)
+    report.entries_added = staged - report.duplicate_count
     report.units_added = staged_units - duplicate_units
     audit_record(
         actor=actor,
@@ -382,6 +351,7 @@ def _staged_add(
             "demo": is_demo,
         },
     )
+    return report
 
 
 @contextmanager
@@ -521,315 +491,3 @@ def _assign_and_save(instance, fields: dict, *, path: str, base_dir: Path | None
             }
         ) from None
     instance.save()
-
-
-# --- A registry file read in SQL (PostgreSQL) -----------------------------------------------------
-#
-# The file goes to the database as it is (COPY, one physical line a row, numbered as it comes) and
-# is split, checked and normalised there, with the same rules and the same messages as _parse_row
-# (tests/recalls/test_registry_sql.py imports files through both and compares). SQL takes the
-# lines of printable ASCII without a quote or a backslash, which is what a registry is; any other
-# line (a quoted field, a tab, a letter outside ASCII) is read by Python's csv module and
-# _parse_row, as the reader would. A file that this path does not read exactly as CsvReader does
-# (UTF-16, a NUL, a line too long, a field over lines, an empty file...) is handed to the reader.
-
-
-class _NeedsReader(Exception):
-    """A file that only CsvReader reads right: the import starts again through it."""
-
-
-# Encodings of csv_files.file_encoding → PostgreSQL's name for them (UTF-16: the reader's).
-_COPY_ENCODINGS = {"utf-8-sig": "UTF8", "utf-8": "UTF8", "latin-1": "LATIN1"}
-# Delimiter and quote: control characters no CSV file uses (a file holding one goes to the reader),
-# so that COPY takes each physical line whole, as one value. An empty line is NULL.
-_LINES_COPY = (
-    "COPY registry_import_lines (raw) FROM STDIN "
-    "WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e', ENCODING '{encoding}')"
-)
-_NOT_FOR_COPY = (b"\0", b"\x1e", b"\x1f")
-# A line longer than this goes to the reader (which refuses lines over MAX_LINE_CHARS, and fields
-# over the csv module's limit).
-_SQL_MAX_LINE = 100_000
-_LINES_DROP = (
-    "DROP TABLE IF EXISTS registry_import_lines",
-    "DROP TABLE IF EXISTS registry_import_products",
-    "DROP TABLE IF EXISTS registry_import_invalid",
-)
-_LINES_CREATE = (
-    "CREATE TEMPORARY TABLE registry_import_lines ("
-    " line bigint GENERATED ALWAYS AS IDENTITY, raw text)",
-    "CREATE TEMPORARY TABLE registry_import_products ("
-    " model text PRIMARY KEY, product_id bigint NOT NULL, serial_length integer NOT NULL,"
-    " excluded text NOT NULL)",
-    "CREATE TEMPORARY TABLE registry_import_invalid (line bigint NOT NULL, message text NOT NULL)",
-)
-# Printable ASCII but the double quote and the backslash: a line SQL splits at its commas.
-_PLAIN = r"^[\x20\x21\x23-\x5b\x5d-\x7e]*$"
-_OTHER_LINES = """
-SELECT line, raw FROM registry_import_lines
-WHERE line > %s AND raw IS NOT NULL AND raw !~ %s ORDER BY line
-"""
-_HEADER_CANDIDATES = """
-SELECT line, raw FROM registry_import_lines
-WHERE raw IS NOT NULL AND raw !~ '^[ ,]*$' ORDER BY line LIMIT 10
-"""
-_LOWER = "abcdefghijklmnopqrstuvwxyz"
-_UPPER = _LOWER.upper()
-# What _parse_row does, for the plain lines after the header; {model}, {first} and {last} are
-# each column's cell (split_part) or ''. Made of the cheapest functions PostgreSQL has
-# (split_part, translate, rtrim: no regular expression per value), each layer computed once per
-# row (OFFSET 0 keeps the planner from copying a layer's expressions into each use above).
-_SERIAL_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_PLAIN_ROWS_PARSE = """
-WITH checked AS (
-  SELECT line, product_id, prefix, length(first_tail) AS digits, first_number, last_number,
-    CASE
-      WHEN product_id IS NULL THEN 'unknown model ' || {model_repr} || ' for this recall'
-      WHEN first !~ '^[0-9A-Z]+$'
-        THEN {first_repr} || ' has characters a serial never has'
-      WHEN length(first) <> serial_length
-        THEN first || ' is not ' || serial_length || ' characters long'
-      WHEN translate(first, excluded, '') <> first THEN first
-        || ' contains a letter this product''s serials never use (' || excluded || ')'
-      WHEN last !~ '^[0-9A-Z]+$'
-        THEN {last_repr} || ' has characters a serial never has'
-      WHEN last IS NOT NULL AND length(last) <> serial_length
-        THEN last || ' is not ' || serial_length || ' characters long'
-      WHEN last IS NOT NULL AND translate(last, excluded, '') <> last THEN last
-        || ' contains a letter this product''s serials never use (' || excluded || ')'
-      WHEN prefix <> last_prefix OR length(first_tail) <> length(last_tail)
-        THEN first || ' and ' || end_serial || ' differ before their trailing digits'
-      WHEN first_number > last_number THEN first || ' comes after ' || end_serial
-      WHEN last_number - first_number + 1 > %(max_range)s
-        THEN first || ' to ' || end_serial || %(too_many)s
-      WHEN length(prefix) > %(prefix_max)s
-        THEN first || %(prefix_too_long)s
-      WHEN last_number > %(number_max)s
-        THEN end_serial || ' ends in more digits than a registry can hold'
-    END AS error
-  FROM (
-    SELECT t.*,
-      CASE WHEN first_tail = '' THEN 0 ELSE first_tail::numeric END AS first_number,
-      CASE WHEN last_tail = '' THEN 0 ELSE last_tail::numeric END AS last_number
-    FROM (
-      SELECT s.*, substr(first, length(prefix) + 1) AS first_tail,
-        substr(end_serial, length(last_prefix) + 1) AS last_tail
-      FROM (
-        SELECT s.*, rtrim(first, '0123456789') AS prefix,
-          rtrim(end_serial, '0123456789') AS last_prefix
-        FROM (
-          SELECT s.*, COALESCE(last, first) AS end_serial
-          FROM (
-            SELECT r.*, p.product_id, p.serial_length, p.excluded,
-              CASE WHEN first_raw ~ '^[0-9A-Z]+$' THEN first_raw
-                ELSE translate(first_raw, %(separators)s, %(upper)s) END AS first,
-              CASE WHEN last_raw ~ '^[0-9A-Z]+$' THEN last_raw
-                WHEN last_raw <> '' THEN translate(last_raw, %(separators)s, %(upper)s) END
-                AS last
-            FROM (
-              SELECT line, translate(btrim({model}, ' '), %(lower)s, %(upper)s) AS model,
-                btrim({first}, ' ') AS first_raw, btrim({last}, ' ') AS last_raw
-              FROM registry_import_lines
-              WHERE line > %(header)s AND raw ~ %(plain)s AND rtrim(raw, ' ,') <> ''
-              OFFSET 0
-            ) r LEFT JOIN registry_import_products p ON p.model = r.model
-            OFFSET 0
-          ) s OFFSET 0
-        ) s OFFSET 0
-      ) s OFFSET 0
-    ) t OFFSET 0
-  ) ranged
-), refused AS (
-  INSERT INTO registry_import_invalid (line, message)
-  SELECT line, error FROM checked WHERE error IS NOT NULL
-)
-INSERT INTO registry_import_rows (line, product_id, prefix, digits, first_number, last_number)
-SELECT line, product_id, prefix, digits, first_number::bigint, last_number::bigint
-FROM checked WHERE error IS NULL
-"""
-
-
-def _python_repr(column: str) -> str:
-    """SQL for repr() of a plain line's value (no backslash, no double quote, all printable)."""
-    return (
-        f"CASE WHEN strpos({column}, '''') > 0 THEN '\"' || {column} || '\"' "
-        f"ELSE '''' || {column} || '''' END"
-    )
-
-
-def _cell(position: int) -> str:
-    """SQL for a plain line's cell at `position` in the header (-1: not in it)."""
-    return f"split_part(raw, ',', {int(position) + 1})" if position >= 0 else "''"
-
-
-_INVALID_FIRST = "SELECT line, message FROM registry_import_invalid ORDER BY line LIMIT %s"
-_STAGED_COUNT = """
-SELECT (SELECT COUNT(*) FROM registry_import_invalid),
-       COUNT(*), COALESCE(SUM(last_number - first_number + 1), 0)
-FROM registry_import_rows
-"""
-
-
-def _registry_file_import_in_sql(
-    *, recall: Recall, file: IO[bytes], is_demo: bool, actor, file_name: str
-) -> RegistryImportReport | None:
-    """Import a registry file read by PostgreSQL (see above), or None: the reader must read it.
-
-    All in one transaction, as the reader's import: a file handed to the reader leaves nothing.
-    """
-    encoding = _COPY_ENCODINGS.get(csv_files.file_encoding(file))
-    if encoding is None:
-        return None
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            _recall_lock(recall)
-            for statement in (*_STAGING_DROP, *_LINES_DROP, *_STAGING_CREATE, *_LINES_CREATE):
-                cursor.execute(statement)
-            _lines_copy(cursor, file, encoding=encoding)
-            report = RegistryImportReport()
-            by_model = _products_by_model(recall.products.all())
-            header, positions = _header_read(cursor)
-            _other_lines_parse(cursor, header, positions, by_model)
-            _products_stage(cursor, by_model)
-            cursor.execute(
-                _PLAIN_ROWS_PARSE.format(
-                    model_repr=_python_repr("model"),
-                    first_repr=_python_repr("first_raw"),
-                    last_repr=_python_repr("last_raw"),
-                    **{name: _cell(positions[name]) for name in ("model", "first", "last")},
-                ),
-                {
-                    "header": header,
-                    "plain": _PLAIN,
-                    "characters": _SERIAL_CHARACTERS,
-                    "separators": _LOWER + " ._/-",
-                    "lower": _LOWER,
-                    "upper": _UPPER,
-                    "max_range": MAX_RANGE_SIZE,
-                    "too_many": f" holds more than {MAX_RANGE_SIZE:,} serials",
-                    "prefix_max": PREFIX_MAX_LENGTH,
-                    "prefix_too_long": (
-                        f" has more than {PREFIX_MAX_LENGTH} characters before its trailing digits"
-                    ),
-                    "number_max": NUMBER_MAX,
-                },
-            )
-            cursor.execute(_STAGED_COUNT)
-            invalid, staged, staged_units = cursor.fetchone()
-            report.rows = invalid + staged  # each row that is not blank is one or the other
-            if report.rows == 0:
-                raise _NeedsReader  # a header and no rows: the reader says so
-            cursor.execute(_INVALID_FIRST, [REPORT_LIST_LIMIT])
-            report.invalid.extend_counted(cursor.fetchall(), total=invalid)
-            for statement in _LINES_DROP:
-                cursor.execute(statement)
-            _staged_add(
-                cursor,
-                recall=recall,
-                report=report,
-                staged=(staged, int(staged_units)),
-                is_demo=is_demo,
-                actor=actor,
-                file_name=file_name,
-            )
-            return report
-    except _NeedsReader:
-        return None
-
-
-def _lines_copy(cursor, file: IO[bytes], *, encoding: str) -> None:
-    """COPY the file's physical lines, as they are, into registry_import_lines, numbered."""
-    import psycopg  # only here: this path runs on PostgreSQL only
-
-    if file.read(3) != codecs.BOM_UTF8:
-        file.seek(0)
-    lines, last, carriage_return = 0, b"", False
-    try:
-        with cursor.copy(_LINES_COPY.format(encoding=encoding)) as copying:
-            while chunk := file.read(csv_files.CHUNK_BYTES):
-                if any(byte in chunk for byte in _NOT_FOR_COPY):
-                    raise _NeedsReader
-                # Lines end at \n, \r\n or \r, as the csv module reads them.
-                lines += chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
-                if carriage_return and chunk.startswith(b"\n"):
-                    lines -= 1  # a \r\n cut between two chunks
-                carriage_return, last = chunk.endswith(b"\r"), chunk[-1:]
-                copying.write(chunk)
-    except psycopg.Error:
-        # e.g. line ends mixed (\n and \r\n): COPY refuses what the csv module reads.
-        raise _NeedsReader from None
-    if last not in (b"", b"\n", b"\r"):
-        lines += 1
-    if cursor.rowcount != lines:  # a line COPY read otherwise (e.g. "\.")
-        raise _NeedsReader
-    cursor.execute("SELECT COALESCE(MAX(length(raw)), 0) FROM registry_import_lines")
-    if cursor.fetchone()[0] > _SQL_MAX_LINE:
-        raise _NeedsReader
-
-
-def _one_line(raw: str) -> list[str]:
-    """A line's cells as the csv module reads them; _NeedsReader if a quoted field goes on to
-    the next line, or a quote is anywhere else than around a field (strict: the reader reads
-    such a line, but it may be the end of a field begun on a line before)."""
-    try:
-        rows = list(csv.reader([raw], strict=True))
-    except csv.Error:
-        raise _NeedsReader from None
-    if len(rows) != 1:
-        raise _NeedsReader
-    return rows[0]
-
-
-def _blank(cells: list[str]) -> bool:
-    return not "".join(cells).strip()
-
-
-def _header_read(cursor) -> tuple[int, dict[str, int]]:
-    """The header's line, and where each column is in it (CsvRefused as the reader's)."""
-    cursor.execute(_HEADER_CANDIDATES)
-    for line, raw in cursor.fetchall():
-        cells = _one_line(raw)
-        if not _blank(cells):
-            positions = csv_files.header_positions(cells, columns=REGISTRY_CSV_COLUMNS)
-            return line, {
-                # The SQL's names for the columns.
-                "model": positions.get("model", -1),
-                "first": positions.get("first_serial", -1),
-                "last": positions.get("last_serial", -1),
-            }
-    raise _NeedsReader  # no header among the first lines: the reader finds it, or says why
-
-
-def _other_lines_parse(cursor, header: int, positions, by_model) -> None:
-    """Read the rows SQL does not (not plain ASCII) in Python; stage them, or their error."""
-    cursor.execute(_OTHER_LINES, [header, _PLAIN])
-    staged, refused = [], []
-    for line, raw in cursor.fetchall():
-        cells = _one_line(raw)
-        if _blank(cells):
-            continue
-        model, first, last = (
-            cells[index].strip() if 0 <= index < len(cells) else ""
-            for index in (positions["model"], positions["first"], positions["last"])
-        )
-        try:
-            staged.append((line, *_parse_row(by_model, model, first, last)))
-        except RegistryRowError as error:
-            refused.append((line, str(error)))
-    if staged:
-        cursor.executemany(_ROWS_INSERT, staged)
-    if refused:
-        cursor.executemany(
-            "INSERT INTO registry_import_invalid (line, message) VALUES (%s, %s)", refused
-        )
-
-
-def _products_stage(cursor, by_model: dict[str, Product]) -> None:
-    cursor.executemany(
-        "INSERT INTO registry_import_products (model, product_id, serial_length, excluded) "
-        "VALUES (%s, %s, %s, %s)",
-        [
-            (model, product.pk, product.serial_length, product.serial_excluded_letters)
-            for model, product in by_model.items()
-        ],
-    )
