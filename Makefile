@@ -81,10 +81,10 @@ format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-messages: install ## Update the French catalogue from the code, then compile it (needs gettext)
-	DEBUG=true $(PY) manage.py makemessages -l fr_CA --no-obsolete --add-location file \
+messages: install ## Update the French and Spanish catalogues from the code, then compile them (needs gettext)
+	DEBUG=true $(PY) manage.py makemessages -l fr_CA -l es_US --no-obsolete --add-location file \
 	  --ignore '.venv/*' --ignore 'var/*' --ignore 'static/vendor/*' --ignore 'bench/*' --ignore 'tests/*'
-	DEBUG=true $(PY) manage.py compilemessages -l fr_CA --ignore '.venv'
+	DEBUG=true $(PY) manage.py compilemessages -l fr_CA -l es_US --ignore '.venv'
 
 bench: install ## Run the benchmarks in bench/ and print their figures (needs PostgreSQL)
 	@# A scratch database, recallcases_bench, is dropped and built again on DATABASE_URL's server.

@@ -90,6 +90,8 @@ MIDDLEWARE = [
     # Tells whether the signed-in user passed the second factor (request.user.is_verified()).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A recall's page in a language the recall is not offered in redirects to one it is.
+    "recallcases.consumer.middleware.RecallLanguageMiddleware",
     # Signs staff out after STAFF_IDLE_MINUTES without a request (needs the user and messages).
     "recallcases.workspace.middleware.StaffIdleTimeoutMiddleware",
     "recallcases.workspace.middleware.StaffClearanceMiddleware",
@@ -277,9 +279,16 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Staff sessions end after this many minutes without a request; consumer sessions are untouched.
 STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=30)
 
-# Languages: consumer pages and emails in English and in French for Canada.
+# Languages: consumer pages, emails and texts in English, French for Canada and Spanish for the
+# United States; each recall offers some of them (Recall.languages). Regional codes, as the
+# regulators publish: es-us (/es-us/..., catalogue locale/es_US) like fr-ca, so that a Spanish of
+# Spain or Mexico could be added beside it; Django's own "es" catalogue fills in its messages.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("fr-ca", _("French (Canada)"))]
+LANGUAGES = [
+    ("en", _("English")),
+    ("fr-ca", _("French (Canada)")),
+    ("es-us", _("Spanish (United States)")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
@@ -399,6 +408,8 @@ STATUS_LINK_DAYS_AFTER_END = env.int("STATUS_LINK_DAYS_AFTER_END", default=90)
 SERIAL_CHECK_RATE = env.str("SERIAL_CHECK_RATE", default="10/m")
 SERIAL_CHECK_DAILY_CAP = env.str("SERIAL_CHECK_DAILY_CAP", default="200/d")
 CLAIM_SUBMIT_RATE = env.str("CLAIM_SUBMIT_RATE", default="20/h")
+# Checks of a verification code (/<lang>/verify/): plenty for a consumer, too few for guessing.
+MESSAGE_VERIFY_RATE = env.str("MESSAGE_VERIFY_RATE", default="20/h")
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust none, use the
 # connection's address, so a forged header cannot dodge the limits.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

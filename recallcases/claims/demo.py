@@ -4,9 +4,10 @@ import io
 
 from PIL import Image, ImageDraw
 
-from recallcases.claims.models import RELEASED_STATUSES, Claim
-from recallcases.claims.services import ClaimRefused, ConsumerDetails, claim_submit
+from recallcases.claims.models import RELEASED_STATUSES, Claim, ClaimStatus
+from recallcases.claims.services import ClaimRefused, ConsumerDetails, claim_ship, claim_submit
 from recallcases.claims.tokens import hash_access_token, new_access_token
+from recallcases.claims.transitions import SYSTEM, Actor, claim_transition
 from recallcases.core.photo_pipeline import process_photo
 from recallcases.recalls.models import Recall
 
@@ -30,6 +31,26 @@ def label_photo(serial: str) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)
     return buffer.getvalue()
+
+
+# The demo claim shipped at once, so that its status page shows the carrier's link and the dates.
+DEMO_SHIPPED_SERIAL = DEMO_CLAIMS[0][1]
+DEMO_TRACKING = ("UPS", "1Z999AA10123456784")
+
+
+def demo_claim_ship(*, recall: Recall, shipper) -> None:
+    """Verify, approve and ship the first demo claim (once): `shipper` records the shipment."""
+    claim = Claim.objects.filter(
+        recall=recall, serial=DEMO_SHIPPED_SERIAL, status=ClaimStatus.SUBMITTED
+    ).first()
+    if claim is None or claim.shipments.exists():
+        return
+    claim_transition(claim_id=claim.pk, to_status=ClaimStatus.VERIFIED, actor=SYSTEM)
+    claim_transition(claim_id=claim.pk, to_status=ClaimStatus.REPLACEMENT_APPROVED, actor=SYSTEM)
+    carrier, number = DEMO_TRACKING
+    claim_ship(
+        claim_id=claim.pk, actor=Actor.staff(shipper), carrier=carrier, tracking_number=number
+    )
 
 
 def demo_claims_load(*, recall: Recall) -> list[tuple[str, str]]:

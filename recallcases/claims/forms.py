@@ -105,6 +105,10 @@ class ClaimDetailsForm(forms.Form):
     def _recall_fields_set(self, recall) -> None:
         """The countries the recall serves, and its order number field (or none)."""
         self.fields["country"].choices = recall.country_choices()
+        # Emails and texts only in the languages the recall is offered in.
+        self.fields["language"].choices = [
+            (code, label) for code, label in Language.choices if recall.offers_language(code)
+        ] or Language.choices
         self.fields["region"].choices = region_choices(countries=recall.served_countries)
         if recall.order_number == OrderNumberField.ABSENT:
             del self.fields["order_number"]

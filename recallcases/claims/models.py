@@ -16,6 +16,7 @@ class Language(models.TextChoices):
     # Each language in its own words, as language pickers show them.
     ENGLISH = "en", "English"
     FRENCH = "fr-ca", "Français"
+    SPANISH = "es-us", "Español"
 
 
 class Channel(models.TextChoices):

@@ -1,8 +1,10 @@
 """Reading claims."""
 
+import functools
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
 from disposable_email_domains import blocklist
@@ -27,10 +29,12 @@ from django.utils.translation import gettext_lazy as _
 
 from recallcases.audit.models import AuditEntry
 from recallcases.audit.selectors import audit_entries_of_claim
-from recallcases.claims.lifecycle import ENDED_STATUSES, Waits, waiting_for
+from recallcases.claims.lifecycle import ENDED_STATUSES, STATUSES, Waits, waiting_for
 from recallcases.claims.models import Claim, ClaimEvent, ClaimLink, ClaimPhoto
 from recallcases.claims.tokens import hash_access_token, normalise_reference
+from recallcases.core.business_days import last_start_overdue
 from recallcases.core.csv_files import csv_lines
+from recallcases.recalls.models import Recall
 from recallcases.recalls.serials import normalise_serial
 
 
@@ -123,6 +127,8 @@ class QueueFilters:
     country: str = ""
     older_than_days: int | None = None
     signal: str = ""
+    # Only claims past a date their recall promised (claims_overdue).
+    overdue: bool = False
     search: str = ""
     # Whether the search may match contact details (email, name): only for staff who may see them,
     # or the search itself would tell a reviewer who filed a claim (ADR 0004).
@@ -177,7 +183,42 @@ def _filtered(claims, filters: QueueFilters):
         )
     if filters.signal:
         claims = filter_by_signal(claims, filters.signal)
+    if filters.overdue:
+        claims = claims_overdue(claims, now=timezone.now())
     return _search(claims, filters.search, contacts=filters.search_contacts)
+
+
+def promise_cutoff(*, days: int, now: datetime) -> datetime:
+    """Claims filed before this moment (UTC) are past a promise of `days` business days today."""
+    start = last_start_overdue(today=now.astimezone(UTC).date(), days=days)
+    return datetime.combine(start + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def claims_overdue(claims: QuerySet, *, now: datetime) -> QuerySet:
+    """The `claims` past a date their recall promised (Recall.promised_business_days): filed
+    longer ago than the business days promised for a step they never reached, neither over nor
+    waiting for the consumer. One query (and one for the recalls' promises): the business days
+    become a filing cut-off per recall and step, the rest is SQL."""
+    overdue = []
+    promises = Recall.objects.exclude(promised_business_days={}).values_list(
+        "pk", "promised_business_days"
+    )
+    for recall_id, promised in promises:
+        for status, days in promised.items():
+            if status not in STATUSES:
+                continue
+            reached = ClaimEvent.objects.filter(claim=OuterRef("pk"), to_status=status)
+            overdue.append(
+                Q(recall_id=recall_id, created_at__lt=promise_cutoff(days=days, now=now))
+                & ~Q(Exists(reached))
+            )
+    if not overdue:
+        return claims.none()
+    return (
+        claims.filter(functools.reduce(operator.or_, overdue))
+        .exclude(status__in=ENDED_STATUSES)
+        .exclude(waiting_for(Waits.CONSUMER))
+    )
 
 
 def status_counts(*, filters: QueueFilters) -> dict[str, int]:

@@ -1,11 +1,21 @@
 """A claim's progress as the consumer sees it, in their language, read from the lifecycle table."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
-from recallcases.claims.lifecycle import RELEASED_STATUSES, STATUSES, progress, step_between
+from django.utils import timezone
+
+from recallcases.claims.lifecycle import (
+    ENDED_STATUSES,
+    RELEASED_STATUSES,
+    STATUSES,
+    Waits,
+    progress,
+    step_between,
+)
 from recallcases.claims.models import Claim
 from recallcases.claims.models import ClaimStatus as S
+from recallcases.core.business_days import business_days_after
 
 # The steps of a claim that goes well, as the consumer would name them, in the order of a recall
 # that ships the remedy first (the default) and of one that wants proof of disposal first.
@@ -18,6 +28,19 @@ class Step:
     label: str
     state: str  # "done", "current" or "upcoming"
     at: datetime | None = None
+    # The date the recall promised this step by (business days from filing), if it promised one.
+    due: date | None = None
+    # Not done and its promised date has passed, while the claim waits for us.
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """The remedy's shipment as the consumer follows it: the carrier's own page, when known."""
+
+    carrier: str
+    number: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -35,10 +58,28 @@ class Timeline:
     messages: list[Message]
     next: str
     is_stopped: bool
+    tracking: Tracking | None = None
+
+    @property
+    def has_promises(self) -> bool:
+        return any(step.due for step in self.steps)
+
+    @property
+    def late_steps(self) -> list[Step]:
+        return [step for step in self.steps if step.late]
 
 
-def consumer_timeline(claim: Claim) -> Timeline:
-    """The steps done and to come, and the notes meant for the consumer, oldest first."""
+def consumer_timeline(claim: Claim, *, now: datetime | None = None) -> Timeline:
+    """The steps done and to come with the dates the recall promised them by, the notes meant for
+    the consumer (oldest first), and where the remedy's shipment can be followed."""
+    today = (now or timezone.now()).astimezone(UTC).date()
+    filed = claim.created_at.astimezone(UTC).date()
+    promised = claim.recall.promised_business_days or {}
+    disposal_first = claim.recall.disposal_before_shipping
+    # A promise runs late only while the claim waits for us: not for the consumer, not once over.
+    waits_for_us = claim.status not in ENDED_STATUSES and (
+        STATUSES[claim.status].waits_for(disposal_first=disposal_first) != Waits.CONSUMER
+    )
     events = list(claim.events.all())
     reached_at = {}
     for event in events:
@@ -54,7 +95,9 @@ def consumer_timeline(claim: Claim) -> Timeline:
             state, current_found = "current", True
         else:
             state = "upcoming"
-        steps.append(Step(label=label, state=state, at=reached_at.get(status)))
+        due = business_days_after(filed, promised[status]) if status in promised else None
+        late = due is not None and state != "done" and due < today and waits_for_us
+        steps.append(Step(label=label, state=state, at=reached_at.get(status), due=due, late=late))
     messages = [
         Message(status_label=S(e.to_status).label, note=e.note, at=e.created_at)
         for e in events
@@ -65,7 +108,27 @@ def consumer_timeline(claim: Claim) -> Timeline:
     )
     # The table's sentences name the unit by the recall's word for it (%(noun)s).
     next_step = str(next_step) % {"noun": claim.recall.product_noun}
-    return Timeline(steps=steps, messages=messages, next=next_step, is_stopped=stopped)
+    return Timeline(
+        steps=steps,
+        messages=messages,
+        next=next_step,
+        is_stopped=stopped,
+        tracking=_tracking(claim),
+    )
+
+
+def _tracking(claim: Claim) -> Tracking | None:
+    """The latest shipment of the claim's remedy, with its carrier's tracking page."""
+    shipment = max(claim.shipments.all(), key=lambda s: (s.created_at, s.pk), default=None)
+    if shipment is None or not shipment.tracking_number:
+        return None
+    return Tracking(
+        carrier=shipment.carrier,
+        number=shipment.tracking_number,
+        url=claim.recall.tracking_url(
+            carrier=shipment.carrier, tracking_number=shipment.tracking_number
+        ),
+    )
 
 
 def _note_for_consumer(from_status: str, to_status: str) -> bool:

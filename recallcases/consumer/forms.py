@@ -82,6 +82,25 @@ class SerialCheckForm(forms.Form):
         self.helper.add_input(Submit("check", _("Check my serial number")))
 
 
+class MessageVerifyForm(forms.Form):
+    """The code printed at the foot of a message, to check that we sent it."""
+
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=20,
+        help_text=_("8 letters and digits, as the message prints it, e.g. ABCD-EFGH."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("verify", _("Check this code")))
+
+
 class SerialSearchForm(forms.Form):
     """The home page's check: a serial, and the product when it is in more than one recall."""
 

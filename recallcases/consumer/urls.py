@@ -11,6 +11,8 @@ urlpatterns = [
     path("status/<str:token>/", views.claim_status, name="claim_status"),
     # Staff who edit recalls preview a recall's pages, open or not (the admin links here).
     path("preview/<slug:slug>/", views.recall_preview, name="recall_preview"),
+    # "Is this message really from the recall?" (the code at the foot of every message).
+    path("verify/", views.message_verify, name="message_verify"),
     path("<slug:slug>/", views.recall_detail, name="recall"),
     path("<slug:slug>/check/", views.serial_check, name="serial_check"),
     path("<slug:slug>/claim/", views.claim_create, name="claim_create"),

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -38,14 +38,20 @@ from recallcases.claims.timeline import consumer_timeline
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
 from recallcases.consumer.forms import (
     ClaimForm,
+    MessageVerifyForm,
     SerialCheckForm,
     SerialSearchForm,
     StatusUploadForm,
     WithdrawForm,
 )
 from recallcases.core.ratelimits import over_rate_limit, rate_limited
+from recallcases.notifications.selectors import message_verification
 from recallcases.recalls.models import Product, ProofItem, Recall
-from recallcases.recalls.selectors import serial_lookup, serial_lookup_any
+from recallcases.recalls.selectors import (
+    recall_language_require,
+    serial_lookup,
+    serial_lookup_any,
+)
 
 # Session keys. The status link's token is in the session only until the confirmation page first
 # shows it (then only its hash exists, in the database); the reference stays for an hour, so that
@@ -136,10 +142,29 @@ def serial_check_any(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
+def message_verify(request):
+    """'Is this message really from the recall?': the code at the foot of an email or a text, and
+    whether we sent it. The code is posted, never put in the address."""
+    verification = None
+    if request.method == "POST":
+        if over_rate_limit(request, group="message-verify", rates=[settings.MESSAGE_VERIFY_RATE]):
+            return rate_limited(request)
+        form = MessageVerifyForm(request.POST)
+        if form.is_valid():
+            verification = message_verification(code=form.cleaned_data["code"], now=timezone.now())
+    else:
+        form = MessageVerifyForm()
+    return render(
+        request, "consumer/message_verify.html", {"form": form, "verification": verification}
+    )
+
+
 def _open_recall(slug: str) -> Recall:
-    return get_object_or_404(
+    recall = get_object_or_404(
         Recall.objects.open_to_claims().prefetch_related("products"), slug=slug
     )
+    return recall_language_require(recall=recall)
 
 
 def recall_detail(request, slug):
@@ -217,7 +242,8 @@ def claim_create(request, slug):
 
 
 def _claim_initial(request, recall) -> dict:
-    initial = {"language": "fr-ca" if get_language().startswith("fr") else "en"}
+    # The page's language: a recall's pages are only ever shown in a language it offers.
+    initial = {"language": get_language()}
     checked = request.session.get(CHECKED_SERIAL)
     if checked and checked.get("recall") == recall.slug:
         initial.update(serial=checked["serial"], product=checked["product"])
@@ -280,6 +306,7 @@ def claim_status(request, token):
     link = status_link_lookup(token=token)
     if link is None:
         raise Http404
+    recall_language_require(recall=link.claim.recall)
     if link.state != LinkState.OPEN:
         # Never the claim: only that the link is over, and whom to ask (the recall's support).
         return render(

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from recallcases.incidents.models import Incident
+from recallcases.notifications.emails import verification_context
 from recallcases.notifications.models import OutboundEmail
 
 # Safety contacts are company staff: the alert is in English, whatever the consumer's language.
@@ -39,6 +40,7 @@ def compose_incident_alert(email: OutboundEmail) -> EmailMultiAlternatives:
                 "kinds": kinds,
                 "clocks": incident.health_canada_clocks,
                 "staff_url": staff_url,
+                **verification_context(email),
             },
         )
     return EmailMultiAlternatives(

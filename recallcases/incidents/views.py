@@ -18,6 +18,7 @@ from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.incidents.forms import IncidentForm
 from recallcases.incidents.services import IncidentRefused, incident_report
 from recallcases.recalls.models import Recall
+from recallcases.recalls.selectors import recall_language_require
 
 # The reported incident, kept in the session for the thank-you page a short while only.
 REPORTED_INCIDENT = "reported_incident"
@@ -26,13 +27,14 @@ RATE_GROUP = "incident-report"
 
 
 def _page_language() -> str:
-    return Language.FRENCH if (get_language() or "").startswith("fr") else Language.ENGLISH
+    language = (get_language() or "").lower()
+    return language if language in Language.values else Language.ENGLISH
 
 
 @require_http_methods(["GET", "POST"])
 def incident_create(request, slug):
     # Any recall, open to claims or not: recalled units go on overheating after claims close.
-    recall = get_object_or_404(Recall, slug=slug)
+    recall = recall_language_require(recall=get_object_or_404(Recall, slug=slug))
     return _report(request, recall=recall, claim=None)
 
 
@@ -42,7 +44,7 @@ def incident_create_from_claim(request, token):
     claim = claim_by_access_token(token=token)
     if claim is None:
         raise Http404
-    return _report(request, recall=claim.recall, claim=claim)
+    return _report(request, recall=recall_language_require(recall=claim.recall), claim=claim)
 
 
 def _report(request, *, recall: Recall, claim: Claim | None):
@@ -81,7 +83,7 @@ def _report(request, *, recall: Recall, claim: Claim | None):
 
 @never_cache
 def incident_received(request, slug):
-    recall = get_object_or_404(Recall, slug=slug)
+    recall = recall_language_require(recall=get_object_or_404(Recall, slug=slug))
     reported = request.session.get(REPORTED_INCIDENT)
     if not reported or reported.get("recall") != recall.slug:
         return redirect("incidents:report", slug=recall.slug)

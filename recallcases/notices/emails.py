@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from recallcases.notices.models import NoticeEmail, Purchaser
 from recallcases.notices.tokens import unsubscribe_token
+from recallcases.notifications.emails import verification_context
 from recallcases.notifications.models import EmailKind, OutboundEmail
 
 
@@ -173,7 +174,9 @@ def compose_notice(email: OutboundEmail) -> EmailMultiAlternatives:
     reminder = email.kind == EmailKind.NOTICE_REMINDER
     with translation.override(purchaser.language):
         recall_url, unsubscribe_url = _urls(purchaser)
-        context = _context(purchaser, reminder, recall_url, unsubscribe_url)
+        context = _context(
+            purchaser, reminder, recall_url, unsubscribe_url, verification_context(email)
+        )
         subject = _subject(purchaser.recall, reminder)
         text = render_to_string("emails/recall_notice.txt", context)
         html = render_to_string("emails/recall_notice.html", context)
@@ -213,6 +216,7 @@ def compose_notices(emails: Sequence[OutboundEmail]) -> list[EmailMultiAlternati
             links = (purchaser.language, purchaser.recall_id)
             if links not in urls:
                 urls[links] = _urls(purchaser, token=_LINK_STAND_IN)
+            verification = verification_context(row)
             recall_url, unsubscribe_link = urls[links]
             unsubscribe_url = unsubscribe_link.replace(
                 _LINK_STAND_IN, unsubscribe_token(purchaser_id=purchaser.pk)
@@ -225,6 +229,7 @@ def compose_notices(emails: Sequence[OutboundEmail]) -> list[EmailMultiAlternati
                 bool(purchaser.name),
                 bool(purchaser.order_number),
                 bool(purchaser.serial),
+                bool(verification["verification_code"]),
             )
             if key not in rendered:
                 stand_in = _StandIn(
@@ -233,8 +238,19 @@ def compose_notices(emails: Sequence[OutboundEmail]) -> list[EmailMultiAlternati
                     serial=_STAND_INS["serial"] if purchaser.serial else "",
                     language=purchaser.language,
                 )
+                shown = {
+                    **verification,
+                    "verification_code": _STAND_INS["verification_code"]
+                    if verification["verification_code"]
+                    else "",
+                }
                 context = _context(
-                    purchaser, reminder, recall_url, _STAND_INS["unsubscribe_url"], stand_in
+                    purchaser,
+                    reminder,
+                    recall_url,
+                    _STAND_INS["unsubscribe_url"],
+                    shown,
+                    stand_in,
                 )
                 subject = _subject(purchaser.recall, reminder)
                 rendered[key] = (
@@ -249,6 +265,7 @@ def compose_notices(emails: Sequence[OutboundEmail]) -> list[EmailMultiAlternati
             "order_number": purchaser.order_number,
             "serial": purchaser.serial,
             "unsubscribe_url": unsubscribe_url,
+            "verification_code": verification["verification_code"],
         }
         for field, value in values.items():
             text = text.replace(_STAND_INS[field], value)
@@ -261,7 +278,8 @@ def compose_notices(emails: Sequence[OutboundEmail]) -> list[EmailMultiAlternati
 
 # Characters of Unicode's private use area, which no purchaser's data holds and escaping keeps.
 _STAND_INS = {
-    field: f"\ue000{field}\ue001" for field in ("name", "order_number", "serial", "unsubscribe_url")
+    field: f"\ue000{field}\ue001"
+    for field in ("name", "order_number", "serial", "unsubscribe_url", "verification_code")
 }
 
 
@@ -289,7 +307,9 @@ def _urls(purchaser: Purchaser, token: str = "") -> tuple[str, str]:
 _LINK_STAND_IN = "TOKEN-STAND-IN"
 
 
-def _context(purchaser, reminder: bool, recall_url: str, unsubscribe_url: str, shown=None) -> dict:
+def _context(
+    purchaser, reminder: bool, recall_url: str, unsubscribe_url: str, verification: dict, shown=None
+) -> dict:
     return {
         "purchaser": shown or purchaser,
         "recall": purchaser.recall,
@@ -297,6 +317,7 @@ def _context(purchaser, reminder: bool, recall_url: str, unsubscribe_url: str, s
         "reminder": reminder,
         "recall_url": recall_url,
         "unsubscribe_url": unsubscribe_url,
+        **verification,
     }
 
 

@@ -16,6 +16,7 @@ from recallcases.claims.lifecycle import STEPS, ClaimStatus
 from recallcases.claims.services import claim_link_for, tracking_url
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import OutboundEmail
+from recallcases.notifications.tokens import verification_code_shown
 
 # kind → (subject, paragraphs). Placeholders: %(reference)s, %(recall)s, %(product)s (the
 # product's name), %(noun)s (what the recall calls its unit: "speaker", "power bank").
@@ -156,6 +157,16 @@ def email_kind_label(kind: str) -> str:
     return str(registered.label) if registered else kind
 
 
+def verification_context(email: OutboundEmail) -> dict:
+    """What every message's footer needs (emails/_verification.*): its verification code and the
+    page that checks it, in the active language. Each composer adds it to its template's context;
+    tests/notifications/test_verification.py holds every registered kind to it."""
+    return {
+        "verification_code": verification_code_shown(email.verification_code or ""),
+        "verify_url": settings.SITE_URL + reverse("consumer:message_verify"),
+    }
+
+
 def compose(email: OutboundEmail) -> EmailMultiAlternatives:
     """The message `email` stands for, rendered now by its kind's composer, with the Message-ID
     fixed when the row was written: every composer's message carries it."""
@@ -225,11 +236,12 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
             "status_url": status_url,
             "shipment": shipment,
             "tracking_url": tracking_url(
-                carrier=shipment.carrier, tracking_number=shipment.tracking_number
+                carrier=shipment.carrier, tracking_number=shipment.tracking_number, recall=recall
             )
             if shipment
             else "",
             "wants_proof": wants_proof,
+            **verification_context(email),
         }
         subject = str(subject_text) % names
         text = render_to_string("emails/message.txt", context)

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.models import Claim, ClaimEvent
+from recallcases.notifications.tokens import new_verification_code
 
 
 class EmailKind(models.TextChoices):
@@ -90,6 +91,16 @@ class OutboundEmail(models.Model):
     lease_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Printed in the message (emails' footers; texts too): the consumer types it on /<lang>/verify/
+    # to learn whether we sent it. Empty on rows written before codes existed. Not unique (see
+    # new_verification_code); any message of any channel in the outbox may print it.
+    verification_code = models.CharField(
+        max_length=8,
+        blank=True,
+        default=new_verification_code,
+        editable=False,
+        db_index=True,
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]

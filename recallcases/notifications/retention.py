@@ -55,7 +55,7 @@ def recall_from_context(*, key: str, model: type[Model]) -> RecallSource:
     return source
 
 
-def _with_recall(emails: QuerySet[OutboundEmail]) -> QuerySet[OutboundEmail]:
+def emails_with_recall(emails: QuerySet[OutboundEmail]) -> QuerySet[OutboundEmail]:
     """`emails`, each with `retention_recall_id`: its claim's recall, or its registered source's."""
     candidates: list[Expression] = [F("claim__recall_id")]
     for source in RECALL_SOURCES:
@@ -80,7 +80,7 @@ def emails_due_for_anonymising(*, recall: Recall | None, now: datetime) -> Query
         state=EmailState.FAILED, created_at__lt=cutoff
     )
     return (
-        _with_recall(OutboundEmail.objects.filter(done))
+        emails_with_recall(OutboundEmail.objects.filter(done))
         .exclude(recipient="", last_error="")
         .filter(retention_recall_id=recall.pk if recall is not None else None)
     )

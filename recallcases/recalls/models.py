@@ -1,6 +1,7 @@
 """Recalls, their products and their serial registries. This app knows nothing of claims."""
 
 import re
+from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -56,13 +57,43 @@ def validate_regex(value: str) -> None:
         raise ValidationError(f"Not a regular expression: {error}") from None
 
 
+def language_suffix(code: str | None) -> str:
+    """The column suffix of a language code: "fr" for fr-ca, "es" for es-us, "en" for en."""
+    return (code or "en").lower().split("-")[0]
+
+
 class BilingualText:
-    """Reads the English or French (Canada) column of a field for the active language."""
+    """Reads the column of a field in the active language (`_en`, `_fr`, `_es`), else English.
+
+    Each language the site offers (settings.LANGUAGES) is a column per text, named by the
+    language's suffix; English is the fallback of every text left empty.
+    """
 
     def localized(self, field: str) -> str:
-        french = (get_language() or "en").lower().startswith("fr")
-        text = getattr(self, f"{field}_fr") if french else ""
+        suffix = language_suffix(get_language())
+        text = getattr(self, f"{field}_{suffix}", "") if suffix != "en" else ""
         return text or getattr(self, f"{field}_en")
+
+
+def default_languages() -> list[str]:
+    """The languages of a recall whose file names none: English and French (Canada)."""
+    return ["en", "fr-ca"]
+
+
+# Carriers' tracking pages, {tracking} the tracking number (URL-encoded): a recall file's
+# `tracking_urls` replaces them (and names the carriers staff choose from).
+DEFAULT_TRACKING_URLS = {
+    "UPS": "https://www.ups.com/track?tracknum={tracking}",
+    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={tracking}",
+    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={tracking}",
+    "Canada Post": "https://www.canadapost-postescanada.ca/track-reperage/en#/details/{tracking}",
+    "Purolator": "https://www.purolator.com/en/shipping/tracker?pin={tracking}",
+    "DHL": "https://www.dhl.com/en/express/tracking.html?AWB={tracking}",
+}
+
+
+def default_tracking_urls() -> dict[str, str]:
+    return dict(DEFAULT_TRACKING_URLS)
 
 
 class RecallQuerySet(models.QuerySet):
@@ -76,6 +107,7 @@ class Recall(BilingualText, models.Model):
     slug = models.SlugField(unique=True, help_text="Part of the recall's public address.")
     title_en = models.CharField(max_length=200)
     title_fr = models.CharField(max_length=200, blank=True)
+    title_es = models.CharField(max_length=200, blank=True)
     company = models.CharField(max_length=200, help_text="Importer or manufacturer.")
     announced_on = models.DateField()
     is_open = models.BooleanField(
@@ -85,27 +117,42 @@ class Recall(BilingualText, models.Model):
     units_affected_canada = models.PositiveIntegerField(default=0)
     countries = models.JSONField(default=list, help_text='Where it was sold, e.g. ["US", "CA"].')
     remedies = models.JSONField(default=list, help_text='Remedies offered, e.g. ["replacement"].')
+    languages = models.JSONField(
+        default=default_languages,
+        help_text="The languages its pages, emails and texts are offered in, the first the one "
+        'a page in another language falls back to, e.g. ["en", "es-us"] (codes of '
+        "settings.LANGUAGES).",
+    )
     sold_at_en = models.TextField(blank=True)
     sold_at_fr = models.TextField(blank=True)
+    sold_at_es = models.TextField(blank=True)
     hazard_en = models.TextField()
     hazard_fr = models.TextField(blank=True)
+    hazard_es = models.TextField(blank=True)
     incidents_en = models.TextField(blank=True, help_text="Incidents reported at announcement.")
     incidents_fr = models.TextField(blank=True)
+    incidents_es = models.TextField(blank=True)
     remedy_en = models.TextField(help_text="The remedy in plain language.")
     remedy_fr = models.TextField(blank=True)
+    remedy_es = models.TextField(blank=True)
     what_to_do_en = models.TextField(help_text="What the consumer must do now, one step a line.")
     what_to_do_fr = models.TextField(blank=True)
+    what_to_do_es = models.TextField(blank=True)
     disposal_en = models.TextField(help_text="How to dispose of the recalled unit safely.")
     disposal_fr = models.TextField(blank=True)
+    disposal_es = models.TextField(blank=True)
     serial_location_en = models.TextField(help_text="Where the serial number is on the unit.")
     serial_location_fr = models.TextField(blank=True)
+    serial_location_es = models.TextField(blank=True)
     # The words a consumer reads: neutral defaults; each recall's file names its own product.
     product_noun_en = models.CharField(
         max_length=60, default="product", help_text='What the unit is called, e.g. "speaker".'
     )
     product_noun_plural_en = models.CharField(max_length=60, default="products")
     product_noun_fr = models.CharField(max_length=60, default="produit")
+    product_noun_es = models.CharField(max_length=60, default="producto")
     product_noun_plural_fr = models.CharField(max_length=60, default="produits")
+    product_noun_plural_es = models.CharField(max_length=60, default="productos")
     product_gender_fr = models.CharField(
         max_length=1,
         choices=FrenchGender.choices,
@@ -119,6 +166,7 @@ class Recall(BilingualText, models.Model):
         'the speaker after “SN”".',
     )
     serial_where_fr = models.CharField(max_length=200, blank=True)
+    serial_where_es = models.CharField(max_length=200, blank=True)
     serial_example = models.CharField(
         max_length=40, blank=True, help_text="A made-up serial of the right shape, shown as help."
     )
@@ -132,10 +180,12 @@ class Recall(BilingualText, models.Model):
         max_length=100, blank=True, help_text='e.g. "Amazon order number".'
     )
     order_number_label_fr = models.CharField(max_length=100, blank=True)
+    order_number_label_es = models.CharField(max_length=100, blank=True)
     order_number_help_en = models.CharField(
         max_length=200, blank=True, help_text="Where the consumer finds it."
     )
     order_number_help_fr = models.CharField(max_length=200, blank=True)
+    order_number_help_es = models.CharField(max_length=200, blank=True)
     order_number_pattern = models.CharField(
         max_length=200,
         blank=True,
@@ -146,6 +196,7 @@ class Recall(BilingualText, models.Model):
     support_phone = models.CharField(max_length=40, blank=True)
     support_hours_en = models.CharField(max_length=200, blank=True)
     support_hours_fr = models.CharField(max_length=200, blank=True)
+    support_hours_es = models.CharField(max_length=200, blank=True)
     support_email = models.EmailField(blank=True)
     safety_contact_email = models.EmailField(
         blank=True,
@@ -197,6 +248,18 @@ class Recall(BilingualText, models.Model):
         "photo and the staff's notes are kept after the company learned of the incident; what "
         "happened, when and where stays for the regulators' figures.",
     )
+    promised_business_days = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the program promises the consumer: business days from filing to a step, "
+        'e.g. {"verified": 5, "replacement_shipped": 10}.',
+    )
+    tracking_urls = models.JSONField(
+        default=default_tracking_urls,
+        blank=True,
+        help_text="Each carrier's tracking page, {tracking} the tracking number, e.g. "
+        '{"UPS": "https://www.ups.com/track?tracknum={tracking}"}.',
+    )
     regulator_references = models.JSONField(
         default=dict, blank=True, help_text='e.g. {"CPSC": "25-XXX", "Health Canada": "RA-XXXXX"}'
     )
@@ -226,6 +289,21 @@ class Recall(BilingualText, models.Model):
     serial_where = property(lambda self: self.localized("serial_where"))
     order_number_label = property(lambda self: self.localized("order_number_label"))
     order_number_help = property(lambda self: self.localized("order_number_help"))
+
+    def offers_language(self, code: str | None) -> bool:
+        """Whether the recall's pages and messages are offered in language `code`."""
+        return (code or "").lower() in self.languages
+
+    @property
+    def fallback_language(self) -> str:
+        """The language a page asked for in a language the recall does not offer is shown in."""
+        return self.languages[0] if self.languages else "en"
+
+    def tracking_url(self, *, carrier: str, tracking_number: str) -> str:
+        """The carrier's own tracking page of a shipment, or "" for a carrier the recall has none
+        for. The number is URL-encoded: it came from a person or a file."""
+        template = (self.tracking_urls or {}).get(carrier, "")
+        return template.replace("{tracking}", quote(tracking_number, safe="")) if template else ""
 
     @property
     def served_countries(self) -> list[str]:
@@ -263,6 +341,7 @@ class Product(BilingualText, models.Model):
     recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="products")
     name_en = models.CharField(max_length=200)
     name_fr = models.CharField(max_length=200, blank=True)
+    name_es = models.CharField(max_length=200, blank=True)
     model = models.CharField(max_length=40, help_text="e.g. A3102")
     model_numbers = models.JSONField(default=list, help_text='e.g. ["A3102016"]')
     serial_length = models.PositiveSmallIntegerField(
@@ -287,6 +366,7 @@ class Product(BilingualText, models.Model):
         'the speaker, with the label after SN".',
     )
     label_picture_alt_fr = models.CharField(max_length=200, blank=True)
+    label_picture_alt_es = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["recall", "model"]
@@ -315,10 +395,12 @@ class ProofItem(BilingualText, models.Model):
     )
     label_en = models.CharField(max_length=100, help_text='e.g. "Photo of the serial label".')
     label_fr = models.CharField(max_length=100, blank=True)
+    label_es = models.CharField(max_length=100, blank=True)
     instruction_en = models.TextField(
         blank=True, help_text="What the photo must show, under its upload field."
     )
     instruction_fr = models.TextField(blank=True)
+    instruction_es = models.TextField(blank=True)
     example_picture = models.ImageField(
         upload_to=RECALL_PICTURES_PREFIX,
         blank=True,

@@ -19,13 +19,23 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from recallcases.core.photo_pipeline import PhotoRejected, ProcessedPhoto, process_photo
-from recallcases.recalls.models import PROOF_ITEMS_MAX, Country, Product, ProofItem, Recall, Remedy
+from recallcases.recalls.models import (
+    PROOF_ITEMS_MAX,
+    Country,
+    Product,
+    ProofItem,
+    Recall,
+    Remedy,
+    default_languages,
+    language_suffix,
+)
 
 # A serial shorter than this is no serial; a longer one would not fit a registry entry's prefix.
 SERIAL_LENGTH_MIN, SERIAL_LENGTH_MAX = 4, 40
-# The languages every recall is offered in: the site's (settings.LANGUAGES), as field suffixes.
-LANGUAGE_SUFFIXES = tuple(dict.fromkeys(code.split("-")[0] for code, _name in settings.LANGUAGES))
-LANGUAGE_NAMES = " and ".join(str(name) for _code, name in settings.LANGUAGES)
+# The languages a recall may be offered in: the site's (settings.LANGUAGES); their field suffixes.
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+LANGUAGE_NAMES = dict(settings.LANGUAGES)
+LANGUAGE_SUFFIXES = tuple(dict.fromkeys(language_suffix(code) for code in LANGUAGE_CODES))
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CAPITALS = re.compile(r"[A-Z]*")
 
@@ -101,11 +111,42 @@ def _text_to_text(value: Any) -> list[str]:
     return []
 
 
+def _business_days(value: Any) -> list[str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(days, int) and not isinstance(days, bool)
+        for key, days in value.items()
+    ):
+        return [
+            'must be an object of whole numbers, e.g. {"verified": 5, "replacement_shipped": 10}'
+        ]
+    return [
+        f'"{key}": {days} is not from 1 to 365'
+        for key, days in value.items()
+        if not 1 <= days <= 365
+    ]
+
+
+def _tracking_urls(value: Any) -> list[str]:
+    example = '{"UPS": "https://www.ups.com/track?tracknum={tracking}"}'
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(url, str) for key, url in value.items()
+    ):
+        return [f"must be an object of addresses, e.g. {example}"]
+    return [
+        f'"{carrier}": {_shown(url)} is not an https:// address with {{tracking}} in it'
+        for carrier, url in value.items()
+        if not url.startswith("https://") or "{tracking}" not in url
+    ]
+
+
 # The shapes of the models' JSON fields, which the models cannot say.
 JSON_SHAPES: dict[tuple[type[models.Model], str], Callable[[Any], list[str]]] = {
     (Recall, "countries"): _list_of(Country.values, "a country this program serves", unique=True),
     (Recall, "remedies"): _list_of(Remedy.values, "a remedy this program offers", unique=True),
     (Recall, "regulator_references"): _text_to_text,
+    (Recall, "promised_business_days"): _business_days,
+    (Recall, "tracking_urls"): _tracking_urls,
+    (Recall, "languages"): _list_of(LANGUAGE_CODES, "a language this program speaks", unique=True),
     (Product, "model_numbers"): _list_of(None, "", unique=True),
 }
 
@@ -190,6 +231,7 @@ def _object_errors(
     errors: dict[str, list[str]],
     *,
     base_dir: Path | None = None,
+    languages: list[str],
 ) -> dict[str, Any]:
     """Check one object of the file against `model`'s fields; return its good values."""
     prefix = f"{path}." if path else ""
@@ -212,21 +254,41 @@ def _object_errors(
     for name, field in fields.items():
         if is_required(field) and name not in data:
             errors.setdefault(f"{prefix}{name}", []).append("missing (it is required)")
-    _language_errors(fields, data, prefix, errors)
+    _language_errors(fields, data, prefix, errors, languages=languages)
     return good
 
 
+def _offered_languages(recall: Any) -> list[str]:
+    """The languages the file's recall is offered in (its `languages`, when they are good)."""
+    languages = recall.get("languages") if isinstance(recall, dict) else None
+    if not isinstance(languages, list) or not languages:
+        return default_languages()
+    return [code for code in languages if code in LANGUAGE_CODES] or default_languages()
+
+
 def _language_errors(
-    fields: dict[str, models.Field], data: dict, prefix: str, errors: dict[str, list[str]]
+    fields: dict[str, models.Field],
+    data: dict,
+    prefix: str,
+    errors: dict[str, list[str]],
+    *,
+    languages: list[str],
 ) -> None:
-    """A text given in one language the recall is offered in must be given in all of them."""
+    """A text given in one language the recall is offered in must be given in all of them.
+
+    A text in a language the recall does not offer is allowed (ready for the day it is offered)
+    and never shown.
+    """
+    suffixes = list(dict.fromkeys(language_suffix(code) for code in languages))
+    names = [str(LANGUAGE_NAMES[code]) for code in languages]
+    offered = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
     bases = {
         name.rsplit("_", 1)[0]
         for name in fields
         if name.endswith(tuple(f"_{suffix}" for suffix in LANGUAGE_SUFFIXES))
     }
     for base in sorted(bases):
-        names = [f"{base}_{suffix}" for suffix in LANGUAGE_SUFFIXES]
+        names = [f"{base}_{suffix}" for suffix in suffixes]
         if not all(name in fields for name in names):
             continue
         given = [name for name in names if isinstance(data.get(name), str) and data[name].strip()]
@@ -235,15 +297,14 @@ def _language_errors(
         for name in names:
             if name not in given and not (name not in data and is_required(fields[name])):
                 errors.setdefault(f"{prefix}{name}", []).append(
-                    f"missing, though {given[0]} is given: every recall is offered in "
-                    f"{LANGUAGE_NAMES}"
+                    f"missing, though {given[0]} is given: this recall is offered in {offered}"
                 )
 
 
 # Addresses of the consumer pages that sit where a recall's slug would (/<lang>/<slug>/): a recall
 # with one of these slugs could never be reached.
 RESERVED_SLUGS = frozenset(
-    {"check", "status", "preview", "unsubscribe", "photos", "workspace", "admin", "i18n"}
+    {"check", "status", "preview", "unsubscribe", "photos", "workspace", "admin", "i18n", "verify"}
 )
 
 
@@ -307,7 +368,9 @@ def _serial_example_errors(
         )
 
 
-def _proof_items_errors(items: Any, errors: dict[str, list[str]], base_dir: Path | None) -> None:
+def _proof_items_errors(
+    items: Any, errors: dict[str, list[str]], base_dir: Path | None, *, languages: list[str]
+) -> None:
     """The photos a claim needs: each a proof item, codes unique, at least one required."""
     if not isinstance(items, list) or not 1 <= len(items) <= PROOF_ITEMS_MAX:
         errors.setdefault("proof_items", []).append(
@@ -318,7 +381,7 @@ def _proof_items_errors(items: Any, errors: dict[str, list[str]], base_dir: Path
     good_items = []
     for index, item in enumerate(items):
         path = f"proof_items[{index}]"
-        good = _object_errors(ProofItem, item, path, errors, base_dir=base_dir)
+        good = _object_errors(ProofItem, item, path, errors, base_dir=base_dir, languages=languages)
         good_items.append(good)
         code = good.get("code")
         if code is not None:
@@ -350,10 +413,11 @@ def recall_file_check(data: Any, *, base_dir: Path | None = None) -> None:
                 'optionally "proof_items")'
             )
     recall: dict[str, Any] = {}
+    languages = _offered_languages(data.get("recall"))
     if "recall" not in data:
         errors.setdefault("recall", []).append("missing (it is required)")
     else:
-        recall = _object_errors(Recall, data["recall"], "", errors)
+        recall = _object_errors(Recall, data["recall"], "", errors, languages=languages)
         _recall_rules(recall, errors)
     products = data.get("products")
     good_products = []
@@ -362,13 +426,15 @@ def recall_file_check(data: Any, *, base_dir: Path | None = None) -> None:
     else:
         for index, product in enumerate(products):
             path = f"products[{index}]"
-            good = _object_errors(Product, product, path, errors, base_dir=base_dir)
+            good = _object_errors(
+                Product, product, path, errors, base_dir=base_dir, languages=languages
+            )
             _product_rules(good, path, errors)
             good_products.append(good)
         _model_number_errors(good_products, errors)
         if not any(path.endswith(".serial_length") for path in errors):
             _serial_example_errors(recall, good_products, errors)
     if "proof_items" in data:
-        _proof_items_errors(data["proof_items"], errors, base_dir)
+        _proof_items_errors(data["proof_items"], errors, base_dir, languages=languages)
     if errors:
         raise RecallFileInvalid(errors)

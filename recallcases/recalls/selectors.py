@@ -3,8 +3,26 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.translation import get_language
+
 from recallcases.recalls.models import Product, Recall, RegistryEntry
 from recallcases.recalls.serials import NormalisedSerial, normalise_serial, split_serial
+
+
+class LanguageNotOffered(Exception):
+    """A recall's page was asked for in a language the recall is not offered in; `language` is the
+    one to show it in instead (consumer.middleware turns this into a redirect)."""
+
+    def __init__(self, language: str):
+        super().__init__(language)
+        self.language = language
+
+
+def recall_language_require(*, recall: Recall) -> Recall:
+    """The recall, when the active language is one it is offered in; else LanguageNotOffered."""
+    if not recall.offers_language(get_language()):
+        raise LanguageNotOffered(recall.fallback_language)
+    return recall
 
 
 class SerialVerdict(StrEnum):

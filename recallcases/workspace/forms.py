@@ -33,6 +33,12 @@ class QueueFilterForm(forms.Form):
     signal = forms.ChoiceField(
         label=_("Signal"), required=False, choices=[("", _("Any")), *list(SIGNALS.items())]
     )
+    # A select like the others: the claims past a date their recall promised the consumer.
+    promise = forms.ChoiceField(
+        label=_("Promised dates"),
+        required=False,
+        choices=[("", _("All")), ("overdue", _("Past a promised date"))],
+    )
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,
@@ -61,6 +67,7 @@ class QueueFilterForm(forms.Form):
             country=data.get("country") or "",
             older_than_days=data.get("older_than"),
             signal=data.get("signal") or "",
+            overdue=data.get("promise") == "overdue",
             search=data.get("q") or "",
             order=data.get("sort") if data.get("sort") in QUEUE_ORDERS else "created_at",
         )

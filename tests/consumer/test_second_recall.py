@@ -31,6 +31,8 @@ SPEAKER_WORDS = [
     "haut-parleur",
     "16 characters",
     "16 caractères",
+    "16 caracteres",
+    "altavoz",
     "have 16",
     "comptent 16",
     "Amazon order",
@@ -56,6 +58,13 @@ def power_bank_form_data(**overrides) -> dict:
     }
 
 
+def offer_in(recall, language: str) -> None:
+    """Offer `recall` in `language` too, when its file does not."""
+    if not recall.offers_language(language):
+        recall.languages = [*recall.languages, language]
+        recall.save(update_fields=["languages"])
+
+
 def power_bank_claim(product, **fields):
     """A claim of the power bank recall, to an address in the United States."""
     return claim_with_link(
@@ -77,9 +86,18 @@ def select(page: str, name: str) -> str:
     [
         ("en", "power bank", "Yes, this power bank is recalled.", "14 characters, on the power"),
         ("fr-ca", "batterie externe", "Oui, cette batterie externe est rappelée.", "14 caractères"),
+        (
+            "es-us",
+            "batería portátil",
+            "Sí, su batería portátil forma parte del retiro.",
+            "14 carac",
+        ),
     ],
 )
 def test_power_bank_pages_speak_of_power_banks(client, power_banks, lang, noun, yes, length_help):
+    # The file offers English and Spanish and has French texts too: offered in French here, as
+    # if the power banks had been sold in Quebec (a feminine noun, where French agrees).
+    offer_in(power_banks, lang)
     base = f"/{lang}/{SLUG}/"
     pages = {}
     # the recall page
@@ -175,12 +193,13 @@ def test_claim_form_without_an_order_number_field(client, power_banks):
     assert Claim.objects.get(recall=power_banks).order_number == ""
 
 
-@pytest.mark.parametrize("language", ["en", "fr-ca"])
+@pytest.mark.parametrize("language", ["en", "fr-ca", "es-us"])
 def test_power_bank_emails_speak_of_power_banks(power_banks, language):
+    offer_in(power_banks, language)
     product = power_banks.products.get()
     claim, _token = power_bank_claim(product, serial=RECALLED, language=language)
     claim_transition(claim_id=claim.pk, to_status=ClaimStatus.VERIFIED, actor=SYSTEM)
-    noun = "power bank" if language == "en" else "batterie externe"
+    noun = {"en": "power bank", "fr-ca": "batterie externe", "es-us": "batería portátil"}[language]
     texts = []
     for kind in CONTENT:
         message = compose_claim_email(OutboundEmailFactory(kind=kind, claim=claim))

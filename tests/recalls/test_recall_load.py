@@ -105,8 +105,18 @@ def test_recall_file_doc_names_every_field_and_points_to_both_examples():
         ({"colour": "black"}, "colour: unknown field (a recall has no such field)"),
         (
             {"title_fr": ""},
-            "title_fr: missing, though title_en is given: every recall is offered in",
+            "title_fr: missing, though title_en is given: this recall is offered in English and "
+            "French (Canada)",
         ),
+        (
+            {"languages": ["en", "fr-ca", "es-us"]},
+            "title_es: missing, though title_en is given: this recall is offered in English, "
+            "French (Canada) and Spanish (United States)",
+        ),
+        ({"languages": ["en", "de"]}, 'languages: "de" is not a language this program speaks'),
+        ({"languages": ["en", "en"]}, 'languages: "en" is given twice'),
+        ({"languages": []}, "languages: This field cannot be blank."),
+        ({"languages": "en"}, "languages: must be a list of texts"),
         ({"serial_example": "A3102DMX1"}, 'serial_example: "A3102DMX1" has 9 characters; the'),
         ({"order_number_label_fr": ""}, "order_number_label_fr: missing, though"),
     ],

@@ -360,6 +360,8 @@ def test_dashboard_headline_figures(world, manager):
         "claims": "7",
         "remedied": "4",
         "disposals_confirmed": "2",
+        # this recall promises no dates (tests/reports/test_on_time.py tests one that does)
+        "overdue": "0",
         "correction_rate": "0.40%",
     }
 
@@ -471,8 +473,9 @@ def pages_of(recall):
 
 def test_the_selectors_count_in_a_few_queries(world, django_assert_num_queries):
     recall, month = world.recall, report_month(FEBRUARY)
-    # claims grouped by status, country and product; the products; the weeks; the notices
-    with django_assert_num_queries(4):
+    # claims grouped by status, country and product; the products; the weeks; the notices; the
+    # recalls' promises (this recall makes none: no count of claims past one, no on-time weeks)
+    with django_assert_num_queries(5):
         recall_dashboard(recall=recall)
     # claims, incidents, notices, phone calls
     with django_assert_num_queries(4):

@@ -45,3 +45,18 @@ def test_seed_demo_gives_a_login_per_role_and_claims_with_working_links(client):
     )
     assert signed_in.status_code == 302
     assert client.get(signed_in.url).status_code == 200
+
+
+def test_the_shipped_demo_claims_status_page_shows_its_carrier_link_and_promised_dates(client):
+    # given: the demo, whose first claim is shipped by UPS
+    output = seed()
+    shipped = Claim.objects.get(serial="A3102DMX10000101")
+    assert shipped.status == "replacement_shipped"
+    path = re.search(rf"{shipped.reference}  http://testserver(/en/status/\S+/)", output)[1]
+    # then: in each language the speaker recall is offered in
+    for language, promised in (("en", "Promised by"), ("fr-ca", "Promis d")):
+        page = client.get(path.replace("/en/", f"/{language}/")).content.decode()
+        assert 'href="https://www.ups.com/track?tracknum=1Z999AA10123456784"' in page
+        assert page.count(promised) == 2  # verified, shipped
+    # and: Spanish is not one of them; the Spanish address opens the English page
+    assert client.get(path.replace("/en/", "/es-us/"))["Location"] == path

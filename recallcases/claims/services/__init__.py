@@ -45,7 +45,7 @@ from recallcases.claims.transitions import (
 from recallcases.core.addresses import address_key
 from recallcases.core.phones import phone_e164
 from recallcases.core.photo_pipeline import ProcessedPhoto
-from recallcases.recalls.models import Product, ProofItem, Recall, Remedy
+from recallcases.recalls.models import DEFAULT_TRACKING_URLS, Product, ProofItem, Recall, Remedy
 from recallcases.recalls.selectors import SerialVerdict, serial_lookup
 
 logger = logging.getLogger(__name__)
@@ -481,19 +481,17 @@ def claim_links_revoke(*, claim: Claim, keys: Iterable[str] = ()) -> int:
 
 # Staff steps on claims that do more than a transition: shipping, bulk approval.
 # Carriers a shipping partner is likely to name, and the tracking page of each.
-TRACKING_URLS = {
-    "UPS": "https://www.ups.com/track?tracknum={}",
-    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
-    "FedEx": "https://www.fedex.com/fedextrack/?trknbr={}",
-    "Canada Post": "https://www.canadapost-postescanada.ca/track-reperage/en#/details/{}",
-    "Purolator": "https://www.purolator.com/en/shipping/tracker?pin={}",
-    "DHL": "https://www.dhl.com/en/express/tracking.html?AWB={}",
-}
+# The carriers staff record shipments with (and the tracking import knows by name); each recall's
+# file holds their tracking pages (Recall.tracking_urls, these by default).
+TRACKING_URLS = DEFAULT_TRACKING_URLS
 
 
-def tracking_url(*, carrier: str, tracking_number: str) -> str:
-    template = TRACKING_URLS.get(carrier)
-    return template.format(tracking_number) if template else ""
+def tracking_url(*, carrier: str, tracking_number: str, recall: Recall | None = None) -> str:
+    """The carrier's tracking page of a shipment, from the recall's templates (the defaults when
+    no recall is given); "" for a carrier it has none for."""
+    if recall is None:
+        recall = Recall(tracking_urls=DEFAULT_TRACKING_URLS)
+    return recall.tracking_url(carrier=carrier, tracking_number=tracking_number)
 
 
 @transaction.atomic

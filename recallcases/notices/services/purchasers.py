@@ -47,6 +47,12 @@ LANGUAGES = {
     "french": Language.FRENCH,
     "français": Language.FRENCH,
     "francais": Language.FRENCH,
+    "es": Language.SPANISH,
+    "es-us": Language.SPANISH,
+    "es-mx": Language.SPANISH,
+    "spanish": Language.SPANISH,
+    "español": Language.SPANISH,
+    "espanol": Language.SPANISH,
 }
 
 
@@ -105,7 +111,10 @@ def _purchaser_from_row(recall: Recall, products: list[Product], row: dict) -> P
         raise PurchaserRowError(f"country {country!r} is not one of {', '.join(Country.values)}")
     language = LANGUAGES.get((row.get("language") or "").strip().lower().replace("_", "-"))
     if language is None:
-        raise PurchaserRowError(f"language {row.get('language')!r} is not en or fr-ca")
+        raise PurchaserRowError(f"language {row.get('language')!r} is not en, fr-ca or es-us")
+    if not recall.offers_language(language):
+        # The notice speaks a language the recall is offered in: its texts exist only in those.
+        language = recall.fallback_language
     product = _product_for(products, row.get("model") or "")
     return Purchaser(
         recall=recall,

@@ -21,7 +21,9 @@ from recallcases.reports.selectors.figures import (
     claims_with_remedy_dates,
     is_disposal_confirmed,
     is_remedied,
+    overdue_count,
     sent_notices,
+    shipped_on_time_by_week,
     units_in_scope_by_country,
 )
 
@@ -76,6 +78,19 @@ class WeekPoint:
 
 
 @dataclass(frozen=True)
+class OnTimeWeek:
+    """The remedies shipped in one ISO week, and the share of them shipped by the promised date."""
+
+    monday: date
+    rate: Rate
+
+    @property
+    def label(self) -> str:
+        year, week, _day = self.monday.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
 class Dashboard:
     recall: Recall
     units_in_scope: int
@@ -87,6 +102,10 @@ class Dashboard:
     by_country: list[CountryProgress]
     by_product: list[ProductProgress]
     weekly: list[WeekPoint]
+    # Promised dates (Recall.promised_business_days): claims past one now, and the share shipped
+    # on time week by week (empty when the recall promises no shipping date).
+    overdue: int = 0
+    on_time: tuple[OnTimeWeek, ...] = ()
 
     @property
     def correction_rate(self) -> Rate:
@@ -99,11 +118,12 @@ def recalls_for_reports() -> QuerySet[Recall]:
 
 
 def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
-    """The recall manager's dashboard of `recall`, now: four queries however many claims.
+    """The recall manager's dashboard of `recall`, now: seven queries however many claims.
 
     Claims by status, country and product come from one grouped query (each group with its units
     remedied and disposals confirmed); the weekly trend from one more, grouped by the ISO week in
-    which each claim's remedy first shipped; notices sent count distinct purchasers.
+    which each claim's remedy first shipped; notices sent count distinct purchasers; the claims
+    past a promised date (two: the promises, then the count) and the share shipped on time.
     """
     groups = (
         Claim.objects.filter(recall=recall)
@@ -161,6 +181,11 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
             for product in products
         ],
         weekly=weekly_correction(recall=recall, today=today),
+        overdue=overdue_count(recall=recall, now=timezone.now()),
+        on_time=tuple(
+            OnTimeWeek(monday=monday, rate=rate)
+            for monday, rate in shipped_on_time_by_week(recall=recall).items()
+        ),
     )
 
 

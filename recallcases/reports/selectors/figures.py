@@ -33,8 +33,9 @@ the month and cumulative up to its end (`PERIOD`, `CUMULATIVE`); `*_counts` retu
 name "<scope>_<metric>_<period|cumulative>", read with `period_and_cumulative` or `canada_and_all`.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import (
     Count,
@@ -46,9 +47,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from recallcases.claims.models import CallLog, Channel, Claim, ClaimEvent, ClaimStatus, Shipment
+from recallcases.claims.selectors import claims_overdue
+from recallcases.core.business_days import business_days_after
 from recallcases.incidents.models import Incident, Timing
 from recallcases.notices.models import Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS
@@ -143,6 +146,44 @@ def claims_with_remedy_dates(recall: Recall) -> QuerySet[Claim]:
     return Claim.objects.filter(recall=recall).annotate(
         remedied_at=remedied_at(), disposal_confirmed_at=disposal_confirmed_at()
     )
+
+
+# --- Promised dates -----------------------------------------------------------------------------
+
+
+def shipped_on_time_by_week(*, recall: Recall) -> dict[date, Rate]:
+    """ISO week (its Monday) → the share of the claims whose remedy first shipped that week that
+    shipped by the date the recall promised ("replacement_shipped" in its promised_business_days,
+    counted from filing); empty when it promises none. One query, grouped by the day of filing
+    and the day of shipping: each filing day's due date is worked out here (business days)."""
+    days = (recall.promised_business_days or {}).get(ClaimStatus.REPLACEMENT_SHIPPED)
+    if not days:
+        return {}
+    rows = (
+        Claim.objects.filter(recall=recall)
+        .annotate(remedied_at=remedied_at())
+        .filter(remedied_at__isnull=False)
+        .annotate(
+            filed_on=TruncDate("created_at", tzinfo=UTC),
+            shipped_on=TruncDate("remedied_at", tzinfo=UTC),
+        )
+        .values("filed_on", "shipped_on")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        shipped_on = row["shipped_on"]
+        week = weeks[shipped_on - timedelta(days=shipped_on.weekday())]
+        week[1] += row["n"]
+        if shipped_on <= business_days_after(row["filed_on"], days):
+            week[0] += row["n"]
+    return {monday: Rate(on_time, total) for monday, (on_time, total) in sorted(weeks.items())}
+
+
+def overdue_count(*, recall: Recall, now: datetime) -> int:
+    """The recall's claims past a date it promised, now (the queue's "Past a promised date")."""
+    return claims_overdue(Claim.objects.filter(recall=recall), now=now).count()
 
 
 # --- Consumers notified --------------------------------------------------------------------------

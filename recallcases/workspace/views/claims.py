@@ -103,7 +103,7 @@ def claim_detail(request, reference):
     shipments = list(claim.shipments.all())
     for shipment in shipments:
         shipment.url = tracking_url(
-            carrier=shipment.carrier, tracking_number=shipment.tracking_number
+            carrier=shipment.carrier, tracking_number=shipment.tracking_number, recall=claim.recall
         )
     return render(
         request,

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from recallcases.claims.demo import demo_claims_load
+from recallcases.claims.demo import demo_claim_ship, demo_claims_load
 from recallcases.recalls.demo import DEMO_RANGES, demo_recall_load
 from recallcases.workspace.models import StaffPolicy
 from recallcases.workspace.roles import (
@@ -67,6 +67,8 @@ class Command(BaseCommand):
                 pk=StaffPolicy.SINGLETON_PK, defaults={"require_two_factor": False}
             )
         links = demo_claims_load(recall=recall)
+        # One demo claim shipped (by the fulfilment login), as its status page shows it.
+        demo_claim_ship(recall=recall, shipper=get_user_model().objects.get(username="fulfilment"))
         base_url = base_url.rstrip("/")
         lines = [
             "",
