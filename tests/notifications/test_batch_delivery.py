@@ -31,6 +31,7 @@ from recallcases.notifications.services import (
     deliver_batch,
 )
 from recallcases.notifications.tasks import outbox_send_batch
+from recallcases.notifications.tokens import verification_code_shown
 from tests.notifications.conftest import poll, wait_for
 
 NOTICE = EmailKind.RECALL_NOTICE
@@ -133,6 +134,8 @@ def test_batch_message_is_the_one_compose_notice_makes(speaker):
             single.to,
         )
         assert message.alternatives == single.alternatives
+        # and: each carries its own verification code
+        assert verification_code_shown(row.verification_code) in message.body
         assert message.extra_headers == single.extra_headers
         # and: the bytes the SMTP backend sends (headers made once, parts encoded in C) read as
         # the message the email package builds
