@@ -33,6 +33,12 @@ class AuditAction(models.TextChoices):
     # The consumer replied STOP (or START) to a status text.
     TEXTS_STOP = "texts.stop", _("Status texts stopped by the consumer")
     TEXTS_START = "texts.start", _("Status texts started again by the consumer")
+    REMEDY_CHANGE = "remedy.change", _("Remedy changed")
+    REMEDY_CODES_IMPORT = "remedy_codes.import", _("Gift card or voucher codes imported")
+    REMEDY_CODE_ISSUE = "remedy_code.issue", _("Gift card or voucher code issued")
+    PAYMENT_RECORD = "payment.record", _("Refund payment recorded")
+    PAYMENTS_IMPORT = "payments.import", _("Payment confirmations imported")
+    PAYMENTS_EXPORT = "payments.export", _("Refunds to pay exported")
 
 
 # The keys of `before` and `after`, as a reader names them; a key missing here shows as it is.
@@ -75,6 +81,12 @@ VALUE_LABELS = {
     "outcome": _("outcome"),
     "texts": _("status texts"),
     "cancelled": _("cancelled"),
+    "note": _("note"),
+    "code": _("code"),
+    "payment_reference": _("payment reference"),
+    "amount": _("amount"),
+    "currency": _("currency"),
+    "claims": _("claims"),
 }
 
 

@@ -37,6 +37,11 @@ def serial_help(recall) -> str:
     return text
 
 
+def remedy_choices(recall) -> list[tuple[str, str]]:
+    """The recall's remedy offers as the consumer reads them, in the file's order."""
+    return [(offer.remedy, offer.label) for offer in recall.remedy_offers]
+
+
 def texts_enabled() -> bool:
     """Whether status texts can be sent at all (a text backend is configured)."""
     return bool(settings.SMS_BACKEND)
@@ -68,6 +73,12 @@ class ClaimDetailsForm(forms.Form):
     )
     # Label, help, shape and whether it is asked at all come from the recall (__init__).
     order_number = SingleLineField(max_length=40)
+    # Asked only when the recall offers more than one remedy (__init__).
+    remedy = forms.ChoiceField(
+        label=_("Your choice of remedy"),
+        widget=forms.RadioSelect,
+        help_text=_("You can change your choice from your claim's page until it is approved."),
+    )
     text_opt_in = forms.BooleanField(
         label=_("Also text me each change of status (mobile number only)"),
         help_text=_(
@@ -79,6 +90,10 @@ class ClaimDetailsForm(forms.Form):
     def __init__(self, *args, recall, **kwargs):
         super().__init__(*args, **kwargs)
         self.recall = recall
+        if len(recall.remedy_offers) > 1:
+            self.fields["remedy"].choices = remedy_choices(recall)
+        else:
+            del self.fields["remedy"]
         self.fields["product"].queryset = recall.products.all()
         self.fields["product"].label_from_instance = lambda p: f"{p.name} ({p.model})"
         self.fields["product"].label = _("Your %(noun)s") % {"noun": recall.product_noun}
@@ -141,6 +156,7 @@ class ClaimDetailsForm(forms.Form):
     def clean(self):
         data = super().clean()
         data.setdefault("order_number", "")  # a recall that asks for none
+        data.setdefault("remedy", "")  # a recall that offers one remedy
         if not check_region_in_country(self, data):
             return data
         country, region = data.get("country"), data.get("region")

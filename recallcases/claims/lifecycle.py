@@ -15,20 +15,27 @@ Adding a status is one edit here, plus its translations:
    and the check constraint on known statuses.
 `tests/claims/test_lifecycle.py` fails until every status and step says all it must.
 
-This module imports no model: `models.py` reads `ClaimStatus` and `RELEASED_STATUSES` from it.
-Email kinds are their string values, since claims must not import notifications.
+A recall may offer other remedies than a replacement (a refund, a gift card, a repair kit): the
+statuses are the same for every remedy, "replacement approved" meaning "remedy approved" and
+"replacement shipped" "remedy issued" (shipped, paid, or its code sent). Where a status means
+something else to the consumer of another remedy, its `Words` say it (`REMEDY_WORDS`).
+
+This module imports no claims model: `models.py` reads `ClaimStatus` and `RELEASED_STATUSES` from
+it. Email kinds are their string values, since claims must not import notifications.
 """
 
 import functools
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+from recallcases.recalls.models import ISSUED_BY, Issue, Remedy
 
 
 class ClaimStatus(models.TextChoices):
@@ -40,9 +47,9 @@ class ClaimStatus(models.TextChoices):
     RESUBMITTED = "resubmitted", _("Resubmitted")
     # Your unit is part of the recall and your claim is in order.
     VERIFIED = "verified", _("Verified")
-    # Your free replacement is approved and will ship soon.
+    # Your free replacement (or the remedy you chose) is approved and will be issued soon.
     REPLACEMENT_APPROVED = "replacement_approved", _("Replacement approved")
-    # Your replacement is on its way.
+    # Your replacement is on its way (your refund is paid, your gift card's code sent).
     REPLACEMENT_SHIPPED = "replacement_shipped", _("Replacement shipped")
     # You sent proof that the recalled unit is out of use; we will check it.
     DISPOSAL_SUBMITTED = "disposal_submitted", _("Proof of disposal received")
@@ -87,6 +94,19 @@ class Reminder:
 
 
 @dataclass(frozen=True)
+class Words:
+    """What a status says to the consumer of another remedy than a replacement, where it differs.
+
+    Each may name the remedy as the recall's offer labels it (%(remedy)s) and the unit (%(noun)s).
+    """
+
+    label: Promise | None = None
+    next: Promise | None = None
+    next_disposal_first: Promise | None = None
+    milestone: Promise | None = None
+
+
+@dataclass(frozen=True)
 class Status:
     """What a status means: to the consumer, to the queues, and to the serial it claims."""
 
@@ -102,16 +122,34 @@ class Status:
     reminder: Reminder | None = None
     # a claim here no longer holds its serial: a new claim may be filed for it
     releases_serial: bool = False
+    # the consumer may still change the remedy they chose (before it is approved)
+    remedy_open: bool = False
+    # remedy → what the status says to its consumer, where it differs from the above
+    by_remedy: dict[str, Words] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         return self.status.label
 
-    def next_for(self, *, disposal_first: bool) -> Promise:
-        """What the consumer should know or do now, in the recall's order."""
-        if disposal_first and self.next_disposal_first is not None:
-            return self.next_disposal_first
-        return self.next
+    def _words(self, remedy: str) -> Words:
+        return self.by_remedy.get(remedy) or Words()
+
+    def label_for(self, remedy: str = Remedy.REPLACEMENT) -> Promise:
+        """The status's name for a claim of `remedy`."""
+        return self._words(remedy).label or self.status.label
+
+    def milestone_for(self, remedy: str = Remedy.REPLACEMENT) -> Promise | None:
+        """How the consumer's progress list names reaching this status, for `remedy`."""
+        if self.milestone is None:
+            return None
+        return self._words(remedy).milestone or self.milestone
+
+    def next_for(self, *, disposal_first: bool, remedy: str = Remedy.REPLACEMENT) -> Promise:
+        """What the consumer should know or do now, in the recall's order, for `remedy`."""
+        words = self._words(remedy)
+        if disposal_first and (words.next_disposal_first or self.next_disposal_first) is not None:
+            return words.next_disposal_first or self.next_disposal_first
+        return words.next or self.next
 
     def waits_for(self, *, disposal_first: bool) -> Waits:
         """Whom the claim waits for now, in the recall's order."""
@@ -127,6 +165,13 @@ class Button:
     label: Promise
     key: str
     style: str  # Bootstrap's: success, warning, danger, secondary
+    # its label on the page of a claim of another remedy than a replacement, when it differs
+    label_other_remedy: Promise | None = None
+
+    def label_for(self, remedy: str = Remedy.REPLACEMENT) -> Promise:
+        if remedy != Remedy.REPLACEMENT and self.label_other_remedy is not None:
+            return self.label_other_remedy
+        return self.label
 
 
 # Who may ask for a step: the consumer through their private link, or staff holding a permission.
@@ -168,6 +213,99 @@ class Step:
         return self.order != excluded
 
 
+def _by_issue(**words: Words) -> dict[str, Words]:
+    """Words per remedy from words per way of issuing it ("shipment", "code", "payment")."""
+    return {
+        remedy: words[issue]
+        for remedy, issue in ISSUED_BY.items()
+        if remedy != Remedy.REPLACEMENT and issue in words
+    }
+
+
+_DISPOSE_NOW = _(
+    "Now dispose of the recalled %(noun)s safely and send us a photo as proof: see below."
+)
+REMEDY_WORDS: dict[str, dict[str, Words]] = {
+    S.VERIFIED: _by_issue(
+        **dict.fromkeys(
+            Issue.values,
+            Words(
+                next=_("Your claim is verified. Your remedy (%(remedy)s) will be approved shortly.")
+            ),
+        )
+    ),
+    S.REPLACEMENT_APPROVED: {
+        remedy: Words(
+            label=_("Remedy approved"),
+            milestone=_("Remedy approved"),
+            next=words.next,
+            next_disposal_first=_(
+                "Your remedy (%(remedy)s) is approved. Before we issue it, dispose of the recalled "
+                "%(noun)s safely and send us a photo as proof: see below."
+            ),
+        )
+        for remedy, words in _by_issue(
+            shipment=Words(next=_("Your remedy (%(remedy)s) is approved and will ship soon.")),
+            code=Words(
+                next=_("Your remedy (%(remedy)s) is approved. We will email you its code shortly.")
+            ),
+            payment=Words(
+                next=_("Your refund (%(remedy)s) is approved. We will email you when it is paid.")
+            ),
+        ).items()
+    },
+    S.REPLACEMENT_SHIPPED: _by_issue(
+        shipment=Words(
+            label=_("Remedy shipped"),
+            milestone=_("Remedy shipped"),
+            next=_("Your remedy (%(remedy)s) is on its way. %(dispose_now)s"),
+            next_disposal_first=_("Your remedy (%(remedy)s) is on its way. Thank you."),
+        ),
+        code=Words(
+            label=_("Code sent"),
+            milestone=_("Code sent by email"),
+            next=_("We emailed you the code of your remedy (%(remedy)s). %(dispose_now)s"),
+            next_disposal_first=_(
+                "We emailed you the code of your remedy (%(remedy)s). Thank you."
+            ),
+        ),
+        payment=Words(
+            label=_("Refund paid"),
+            milestone=_("Refund paid"),
+            next=_("Your refund (%(remedy)s) is paid. %(dispose_now)s"),
+            next_disposal_first=_("Your refund (%(remedy)s) is paid. Thank you."),
+        ),
+    ),
+    S.DISPOSAL_CONFIRMED: _by_issue(
+        shipment=Words(
+            next_disposal_first=_(
+                "Your proof of disposal is accepted. Your remedy (%(remedy)s) will ship soon."
+            )
+        ),
+        code=Words(
+            next_disposal_first=_(
+                "Your proof of disposal is accepted. We will email you the code of your remedy "
+                "(%(remedy)s) shortly."
+            )
+        ),
+        payment=Words(
+            next_disposal_first=_(
+                "Your proof of disposal is accepted. Your refund (%(remedy)s) will be paid soon."
+            )
+        ),
+    ),
+}
+
+
+def consumer_sentence(text: Promise, *, noun: str, remedy: str) -> str:
+    """A sentence of the table with the recall's word for the unit and the remedy's label."""
+    return str(text) % {
+        "noun": noun,
+        "remedy": remedy,
+        "dispose_now": str(_DISPOSE_NOW) % {"noun": noun},
+    }
+
+
 STATUSES: dict[str, Status] = {
     entry.status: entry
     for entry in [
@@ -176,23 +314,27 @@ STATUSES: dict[str, Status] = {
             next=_("We are checking your claim. We will email you when it is verified."),
             waits=Waits.REVIEW,
             milestone=_("Claim received"),
+            remedy_open=True,
         ),
         Status(
             S.INFORMATION_REQUESTED,
             next=_("We need more information from you before we can go on. Our message is below."),
             waits=Waits.CONSUMER,
             reminder=Reminder("information_reminder", "information_reminder_days"),
+            remedy_open=True,
         ),
         Status(
             S.RESUBMITTED,
             next=_("Thank you. We are checking what you sent."),
             waits=Waits.REVIEW,
+            remedy_open=True,
         ),
         Status(
             S.VERIFIED,
             next=_("Your claim is verified. Your free replacement will be approved shortly."),
             waits=Waits.APPROVAL,
             milestone=_("Claim verified"),
+            remedy_open=True,
         ),
         Status(
             S.REPLACEMENT_APPROVED,
@@ -252,11 +394,16 @@ STATUSES: dict[str, Status] = {
         ),
     ]
 }
+# Each status's words for the other remedies, from REMEDY_WORDS.
+STATUSES = {
+    status: Status(**{**entry.__dict__, "by_remedy": REMEDY_WORDS.get(status, {})})
+    for status, entry in STATUSES.items()
+}
 
 _VERIFY = Button(_("Verify"), "v", "success")
 _ASK_FOR_MORE = Button(_("Ask for more"), "a", "warning")
 _REJECT = Button(_("Reject"), "r", "danger")
-_APPROVE = Button(_("Approve replacement"), "p", "success")
+_APPROVE = Button(_("Approve replacement"), "p", "success", _("Approve remedy"))
 _ACCEPT_PROOF = Button(_("Accept disposal proof"), "d", "success")
 _REFUSE_PROOF = Button(_("Refuse proof, ask again"), "a", "warning")
 _CLOSE = Button(_("Close"), "c", "secondary")

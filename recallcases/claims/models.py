@@ -43,6 +43,11 @@ class Claim(models.Model):
     status = models.CharField(
         max_length=32, choices=ClaimStatus.choices, default=ClaimStatus.SUBMITTED, editable=False
     )
+    # The remedy the consumer chose among the recall's offers (its only one when it offers one);
+    # the consumer may change it until it is approved, staff with a note until it is issued.
+    remedy = models.CharField(
+        max_length=20, choices=Remedy.choices, default=Remedy.REPLACEMENT, editable=False
+    )
     # Incremented by every transition, so a page acting on an older version can be refused.
     version = models.PositiveIntegerField(default=1, editable=False)
     # Written on the recalled unit with the date and RECALLED in its disposal photo.
@@ -112,12 +117,13 @@ class Claim(models.Model):
         permissions = [
             ("verify_claim", "Can verify or reject claims and ask for information"),
             ("approve_replacement", "Can approve a replacement"),
-            ("record_shipment", "Can record a replacement's shipment"),
+            ("record_shipment", "Can record a replacement's shipment or a refund's payment"),
             ("review_disposal", "Can accept or refuse disposal proof"),
             ("close_claim", "Can close a claim"),
             ("reopen_claim", "Can reopen a rejected or withdrawn claim"),
             ("view_claim_photos", "Can see claim photos"),
             ("view_shipping_details", "Can see consumers' contact and shipping details"),
+            ("change_claim_remedy", "Can change the remedy a consumer chose"),
         ]
 
     def __str__(self):
@@ -210,14 +216,19 @@ class ClaimPhotoView(models.Model):
 
 
 class Shipment(models.Model):
-    """What fulfilment issued for a claim: the remedy, and how a replacement travels."""
+    """What fulfilment issued for a claim: the remedy, and how it travels.
+
+    A shipped remedy has its carrier and tracking number; a refund has its payment's reference as
+    `tracking_number` and no carrier; a gift card or voucher has neither (its code is the claim's
+    RemedyCode). `recorded_by` is empty when the system issued it (a code from the pool).
+    """
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="shipments")
     remedy = models.CharField(max_length=20, choices=Remedy.choices, default=Remedy.REPLACEMENT)
-    carrier = models.CharField(max_length=60)
-    tracking_number = models.CharField(max_length=60)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=60, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -225,12 +236,54 @@ class Shipment(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["carrier", "tracking_number"], name="unique_tracking_number"
+                fields=["carrier", "tracking_number"],
+                condition=~models.Q(tracking_number=""),
+                name="unique_tracking_number",
             )
         ]
 
     def __str__(self):
         return f"{self.carrier} {self.tracking_number}"
+
+
+class RemedyCode(models.Model):
+    """A gift card or voucher code of a recall's pool, imported by its manager, issued once.
+
+    The code is read only by the email that sends it to the consumer; staff pages show its last
+    four characters. A code is issued to one claim at most (`claim`), and never taken back.
+    """
+
+    recall = models.ForeignKey(Recall, on_delete=models.PROTECT, related_name="+")
+    remedy = models.CharField(max_length=20, choices=Remedy.choices)
+    code = models.CharField(max_length=100)
+    claim = models.OneToOneField(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="remedy_code"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recall", "remedy", "code"], name="remedy_code_once")
+        ]
+        indexes = [
+            # The pool's next free code (claim IS NULL), oldest first.
+            models.Index(
+                fields=["recall", "remedy", "id"],
+                condition=models.Q(claim__isnull=True),
+                name="remedy_code_free",
+            )
+        ]
+        permissions = [("import_remedy_codes", "Can import gift card and voucher codes")]
+
+    def __str__(self):
+        return f"…{self.last4}"
+
+    @property
+    def last4(self) -> str:
+        """What staff see of the code."""
+        return self.code[-4:]
 
 
 class AppendOnlyError(Exception):

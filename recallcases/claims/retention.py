@@ -24,10 +24,10 @@ from itertools import batched
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import CharField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Right
 
 from recallcases.claims.lifecycle import ENDED_STATUSES
-from recallcases.claims.models import Claim, ClaimEvent, ClaimLink, ClaimPhoto
+from recallcases.claims.models import Claim, ClaimEvent, ClaimLink, ClaimPhoto, RemedyCode
 from recallcases.core.retention import RetentionCounts, months_before
 from recallcases.recalls.models import Recall
 
@@ -143,6 +143,11 @@ def _claims_anonymise(*, claim_ids: tuple, now: datetime) -> int:
     # The events stay; only their free-text notes go (the trigger allows exactly this change).
     ClaimEvent.objects.filter(claim_id__in=ids).exclude(note="").update(note="")
     ClaimLink.objects.filter(claim_id__in=ids).delete()
+    # A gift card's or voucher's code is the consumer's money: only its last four stay, as staff
+    # saw them (unique by the code's row).
+    RemedyCode.objects.filter(claim_id__in=ids).exclude(code__startswith="removed:").update(
+        code=Concat(Value("removed:"), Cast("pk", CharField()), Value(":"), Right("code", 4))
+    )
     return Claim.objects.filter(pk__in=ids).update(
         **PERSONAL_FIELDS,
         # Unique, and never a SHA-256 hex digest: no status link opens the claim any more.

@@ -10,11 +10,11 @@ from recallcases.claims.lifecycle import (
     RELEASED_STATUSES,
     STATUSES,
     Waits,
+    consumer_sentence,
     progress,
     step_between,
 )
 from recallcases.claims.models import Claim
-from recallcases.claims.models import ClaimStatus as S
 from recallcases.core.business_days import business_days_after
 
 # The steps of a claim that goes well, as the consumer would name them, in the order of a recall
@@ -88,7 +88,9 @@ def consumer_timeline(claim: Claim, *, now: datetime | None = None) -> Timeline:
     stopped = claim.status in RELEASED_STATUSES
     milestones = PROGRESS_DISPOSAL_FIRST if claim.recall.disposal_before_shipping else PROGRESS
     steps, current_found = [], stopped
-    for status, label in milestones:
+    remedy = claim.remedy
+    for status, _milestone in milestones:
+        label = STATUSES[status].milestone_for(remedy)
         if status in reached_at:
             state = "done"
         elif not current_found:
@@ -99,15 +101,20 @@ def consumer_timeline(claim: Claim, *, now: datetime | None = None) -> Timeline:
         late = due is not None and state != "done" and due < today and waits_for_us
         steps.append(Step(label=label, state=state, at=reached_at.get(status), due=due, late=late))
     messages = [
-        Message(status_label=S(e.to_status).label, note=e.note, at=e.created_at)
+        Message(status_label=STATUSES[e.to_status].label_for(remedy), note=e.note, at=e.created_at)
         for e in events
         if e.note and _note_for_consumer(e.from_status, e.to_status)
     ]
     next_step = STATUSES[claim.status].next_for(
-        disposal_first=claim.recall.disposal_before_shipping
+        disposal_first=claim.recall.disposal_before_shipping, remedy=remedy
     )
-    # The table's sentences name the unit by the recall's word for it (%(noun)s).
-    next_step = str(next_step) % {"noun": claim.recall.product_noun}
+    # The table's sentences name the unit by the recall's word for it (%(noun)s), and the remedy
+    # as the recall's offer labels it (%(remedy)s).
+    next_step = consumer_sentence(
+        next_step,
+        noun=claim.recall.product_noun,
+        remedy=claim.recall.remedy_offer(remedy).label,
+    )
     return Timeline(
         steps=steps,
         messages=messages,

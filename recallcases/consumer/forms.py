@@ -7,14 +7,35 @@ from django.template.loader import render_to_string
 from django.utils.html import conditional_escape, format_html
 from django.utils.translation import gettext_lazy as _
 
-from recallcases.claims.forms import ClaimDetailsForm, serial_help
+from recallcases.claims.forms import ClaimDetailsForm, remedy_choices, serial_help
 from recallcases.core.forms import PhotoField, SingleLineField
+from recallcases.recalls.models import Remedy
 
-__all__ = ["ClaimForm", "SerialCheckForm", "SerialSearchForm", "StatusUploadForm", "WithdrawForm"]
+__all__ = [
+    "ClaimForm",
+    "RemedyChoiceForm",
+    "SerialCheckForm",
+    "SerialSearchForm",
+    "StatusUploadForm",
+    "WithdrawForm",
+]
 
 # The code of the one photo a recall that lists no proof items asks for (claims' SERIAL_LABEL_CODE).
 SERIAL_LABEL_CODE = "serial_label"
 PHOTO_FORMATS = _("JPEG, PNG, WebP or HEIC, up to 10 MB.")
+
+
+class RemedyChoiceForm(forms.Form):
+    """The consumer changes the remedy they chose, until it is approved."""
+
+    remedy = forms.ChoiceField(label=_("Your choice of remedy"), widget=forms.RadioSelect)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, recall, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["remedy"].choices = remedy_choices(recall)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
 
 
 class ProofExample:
@@ -162,8 +183,11 @@ class ClaimForm(ClaimDetailsForm):
                 "purchase_date",
                 *(["order_number"] if "order_number" in self.fields else []),
             ),
+            *(["remedy"] if "remedy" in self.fields else []),
             Fieldset(
-                _("Where to send the replacement"),
+                _("Where to send the replacement")
+                if recall.offered_remedies == [Remedy.REPLACEMENT]
+                else _("Your contact details"),
                 "name",
                 "email",
                 "phone",
@@ -245,7 +269,9 @@ class WithdrawForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, remedy: str = Remedy.REPLACEMENT, **kwargs):
         super().__init__(*args, **kwargs)
+        if remedy != Remedy.REPLACEMENT:
+            self.fields["confirm"].label = _("I understand that a withdrawn claim gets no remedy.")
         self.helper = FormHelper()
         self.helper.form_tag = False

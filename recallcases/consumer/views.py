@@ -29,16 +29,20 @@ from recallcases.claims.services import (
     ConsumerDetails,
     claim_consumer_upload,
     claim_photo_seen,
+    claim_remedy_change,
     claim_submit,
     claim_withdraw,
+    consumer_may_choose_remedy,
     consumer_may_withdraw,
     consumer_upload_kind,
 )
 from recallcases.claims.timeline import consumer_timeline
+from recallcases.claims.transitions import CONSUMER
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
 from recallcases.consumer.forms import (
     ClaimForm,
     MessageVerifyForm,
+    RemedyChoiceForm,
     SerialCheckForm,
     SerialSearchForm,
     StatusUploadForm,
@@ -220,6 +224,7 @@ def claim_create(request, slug):
                     ),
                     photos=form.proof_photos(),
                     text_opt_in=data.get("text_opt_in", False),
+                    remedy=data["remedy"],
                 )
             except ClaimRefused as refused:
                 form.add_error(
@@ -321,13 +326,20 @@ def claim_status(request, token):
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "upload" and _upload_over_limit(request):
         return rate_limited(request)
-    upload_form = withdraw_form = None
+    upload_form = withdraw_form = remedy_form = None
+    if consumer_may_choose_remedy(claim):
+        remedy_form = RemedyChoiceForm(
+            request.POST if action == "remedy" else None,
+            recall=claim.recall,
+            initial={"remedy": claim.remedy, "version": claim.version},
+        )
     if expected is not None:
         upload_form = _upload_form(request if action == "upload" else None, claim, expected)
     if consumer_may_withdraw(claim):
         withdraw_form = WithdrawForm(
             request.POST if action == "withdraw" else None,
             initial={"version": claim.version},
+            remedy=claim.remedy,
         )
 
     if request.method == "POST":
@@ -352,6 +364,16 @@ def claim_status(request, token):
                     )
                     messages.success(request, _("Thank you. We received your photo."))
                     return redirect(request.path)
+            elif action == "remedy" and remedy_form is not None:
+                if remedy_form.is_valid():
+                    claim_remedy_change(
+                        claim_id=claim.pk,
+                        remedy=remedy_form.cleaned_data["remedy"],
+                        actor=CONSUMER,
+                        expected_version=remedy_form.cleaned_data["version"],
+                    )
+                    messages.success(request, _("Your choice of remedy is saved."))
+                    return redirect(request.path)
             elif action == "withdraw" and withdraw_form is not None:
                 if withdraw_form.is_valid():
                     claim_withdraw(
@@ -363,7 +385,7 @@ def claim_status(request, token):
                 messages.info(request, _("This claim is not waiting for anything from you."))
                 return redirect(request.path)
         except ClaimRefused as refused:
-            form = upload_form if action == "upload" else withdraw_form
+            form = {"upload": upload_form, "remedy": remedy_form}.get(action, withdraw_form)
             form.add_error(refused.field if refused.field in form.fields else None, refused.message)
     return render(
         request,
@@ -378,6 +400,8 @@ def claim_status(request, token):
             "asks_for_disposal": expected is not None and expected[0] == PhotoKind.DISPOSAL,
             "dropoff": DISPOSAL_DROPOFF.get(claim.country),
             "withdraw_form": withdraw_form,
+            "remedy_form": remedy_form,
+            "offer": claim.recall.remedy_offer(claim.remedy),
         },
     )
 

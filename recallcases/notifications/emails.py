@@ -13,10 +13,12 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from recallcases.claims.lifecycle import STEPS, ClaimStatus
+from recallcases.claims.models import RemedyCode
 from recallcases.claims.services import claim_link_for, tracking_url
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.models import OutboundEmail
 from recallcases.notifications.tokens import verification_code_shown
+from recallcases.recalls.models import Issue, Recall, Remedy
 
 # kind → (subject, paragraphs). Placeholders: %(reference)s, %(recall)s, %(product)s (the
 # product's name), %(noun)s (what the recall calls its unit: "speaker", "power bank").
@@ -84,11 +86,91 @@ CONTENT = {
     ),
 }  # fmt: skip
 
+# What the emails above say instead to the consumer of another remedy than a replacement, by how
+# the remedy is issued (recalls.models.Issue). Placeholders as above, and %(remedy)s: the remedy
+# as the recall's offer labels it ("$30 gift card").
+_RECEIVED_OTHER = (
+    _("We received your claim %(reference)s"),
+    [
+        _(
+            "Thank you. We received your claim for your %(product)s. The remedy you chose: "
+            "%(remedy)s."
+        ),
+        _("From now on, do not use the recalled %(noun)s: keep it powered off and unplugged."),
+    ],
+)
+_VERIFIED_OTHER = (
+    _("Your claim %(reference)s is verified"),
+    [
+        _(
+            "Your %(noun)s is part of the recall and your claim is in order. Your remedy "
+            "(%(remedy)s) will be approved shortly."
+        )
+    ],
+)
+REMEDY_CONTENT = {
+    Issue.SHIPMENT: {
+        K.RECEIVED: _RECEIVED_OTHER,
+        K.VERIFIED: _VERIFIED_OTHER,
+        K.REPLACEMENT_APPROVED: (
+            _("Your remedy is approved (%(reference)s)"),
+            [_("Your remedy (%(remedy)s) is approved. We will email you when it ships.")],
+        ),
+        K.REPLACEMENT_SHIPPED: (
+            _("Your remedy is on its way (%(reference)s)"),
+            [_("Your remedy (%(remedy)s) has shipped.")],
+        ),
+    },
+    Issue.CODE: {
+        K.RECEIVED: _RECEIVED_OTHER,
+        K.VERIFIED: _VERIFIED_OTHER,
+        K.REPLACEMENT_APPROVED: (
+            _("Your remedy is approved (%(reference)s)"),
+            [_("Your remedy (%(remedy)s) is approved. We will email you its code shortly.")],
+        ),
+        K.REPLACEMENT_SHIPPED: (
+            _("Your code for %(remedy)s (%(reference)s)"),
+            [_("Here is the code of your remedy (%(remedy)s). Keep it private: this is the "
+               "only time we send it.")],
+        ),
+    },
+    Issue.PAYMENT: {
+        K.RECEIVED: _RECEIVED_OTHER,
+        K.VERIFIED: _VERIFIED_OTHER,
+        K.REPLACEMENT_APPROVED: (
+            _("Your refund is approved (%(reference)s)"),
+            [_("Your refund (%(remedy)s) is approved. We will email you when it is paid.")],
+        ),
+        K.REPLACEMENT_SHIPPED: (
+            _("Your refund is paid (%(reference)s)"),
+            [_("Your refund (%(remedy)s) is paid.")],
+        ),
+    },
+}  # fmt: skip
+
+
+def claim_content(email: OutboundEmail):
+    """(subject, paragraphs) of a claim's email, for the remedy of its claim."""
+    claim = email.claim
+    if claim.remedy != Remedy.REPLACEMENT:
+        issued_by = claim.recall.remedy_offer(claim.remedy).issued_by
+        if email.kind in REMEDY_CONTENT[issued_by]:
+            return REMEDY_CONTENT[issued_by][email.kind]
+    return CONTENT[email.kind]
+
+
 # Where the recall wants proof of disposal before the remedy is issued, what these say instead.
 DISPOSAL_FIRST_PARAGRAPHS = {
     K.REPLACEMENT_APPROVED: [
         _("Your free replacement is approved. We will ship it once we have accepted your proof "
           "that the recalled %(noun)s is disposed of.")
+    ],
+}  # fmt: skip
+# ... and for another remedy than a replacement (%(remedy)s: the remedy as the offer labels it).
+DISPOSAL_FIRST_PARAGRAPHS_OTHER = {
+    K.REPLACEMENT_APPROVED: [
+        _("Your remedy (%(remedy)s) is approved. We will issue it once we have accepted your "
+          "proof that the recalled %(noun)s is disposed of.")
     ],
 }  # fmt: skip
 
@@ -212,19 +294,34 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
     with translation.override(claim.language):
         token = claim_link_for(claim=claim, key=email.message_id)
         status_url = settings.SITE_URL + reverse("consumer:claim_status", kwargs={"token": token})
-        subject_text, paragraphs = CONTENT[email.kind]
+        subject_text, paragraphs = claim_content(email)
+        offer = recall.remedy_offer(claim.remedy)
         disposal_first = recall.disposal_before_shipping
         if disposal_first:
-            paragraphs = DISPOSAL_FIRST_PARAGRAPHS.get(email.kind, paragraphs)
+            instead = (
+                DISPOSAL_FIRST_PARAGRAPHS
+                if claim.remedy == Remedy.REPLACEMENT
+                else DISPOSAL_FIRST_PARAGRAPHS_OTHER
+            )
+            paragraphs = instead.get(email.kind, paragraphs)
         names = {
             "reference": claim.reference,
             "recall": recall.title,
             "product": claim.product.name,
             "noun": recall.product_noun,
+            "remedy": offer.label,
         }
         shipment = (
             claim.shipments.order_by("-created_at").first()
             if email.kind == K.REPLACEMENT_SHIPPED
+            else None
+        )
+        issued_by = offer.issued_by if shipment else ""
+        # The gift card's or voucher's code, read from the pool now, only in the email that
+        # issues it: never in the outbox row, never in a log.
+        remedy_code = (
+            RemedyCode.objects.filter(claim=claim).values_list("code", flat=True).first()
+            if issued_by == Issue.CODE
             else None
         )
         wants_proof = wants_disposal_proof(kind=email.kind, disposal_first=disposal_first)
@@ -234,7 +331,8 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
             "paragraphs": [str(p) % names for p in paragraphs],
             "note": email.event.note if email.event else "",
             "status_url": status_url,
-            "shipment": shipment,
+            "shipment": shipment if issued_by == Issue.SHIPMENT else None,
+            "remedy_code": remedy_code,
             "tracking_url": tracking_url(
                 carrier=shipment.carrier, tracking_number=shipment.tracking_number, recall=recall
             )
@@ -255,6 +353,44 @@ def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
+# Recall managers are company staff: their warnings are in English.
+STAFF_LANGUAGE = "en"
+
+
+def compose_code_pool_low(email: OutboundEmail) -> EmailMultiAlternatives:
+    """The warning to a recall manager that a pool of codes runs low (context: recall, remedy)."""
+    recall = Recall.objects.get(pk=email.context["recall"])
+    remedy = email.context["remedy"]
+    left = RemedyCode.objects.filter(recall=recall, remedy=remedy, claim__isnull=True).count()
+    with translation.override(STAFF_LANGUAGE):
+        names = {"recall": recall.title, "remedy": Remedy(remedy).label, "left": left}
+        subject = (
+            _("No %(remedy)s codes left for %(recall)s")
+            if left == 0
+            else _("%(left)d %(remedy)s codes left for %(recall)s")
+        ) % names
+        page = settings.SITE_URL + reverse(
+            "workspace:remedy_codes", kwargs={"slug": recall.slug, "remedy": remedy}
+        )
+        lines = [
+            str(_("The pool of %(remedy)s codes of %(recall)s has %(left)d codes left.") % names),
+            str(
+                _(
+                    "Claims that find it empty wait for a code, and are issued one as soon as you "
+                    "import more: %(page)s"
+                )
+                % {"page": page}
+            ),
+        ]
+        footer = render_to_string("emails/_verification.txt", verification_context(email))
+    return EmailMultiAlternatives(
+        subject=str(subject), body="\n\n".join(lines) + footer, to=[email.recipient]
+    )
+
+
 # The claim emails: each kind of CONTENT, rendered by compose_claim_email.
 for _kind in CONTENT:
     email_kind_register(kind=_kind, label=K(_kind).label, composer=compose_claim_email)
+email_kind_register(
+    kind=K.CODE_POOL_LOW, label=K.CODE_POOL_LOW.label, composer=compose_code_pool_low
+)

@@ -17,8 +17,10 @@ class EmailKind(models.TextChoices):
     RECEIVED = "received", _("Claim received")
     INFORMATION_REQUESTED = "information_requested", _("Information requested")
     VERIFIED = "verified", _("Claim verified")
-    REPLACEMENT_APPROVED = "replacement_approved", _("Replacement approved")
-    REPLACEMENT_SHIPPED = "replacement_shipped", _("Replacement shipped")
+    # The remedy the consumer chose (a replacement, a refund, a gift card...) is approved; then
+    # issued (shipped, paid, or its code sent). The values keep their first names.
+    REPLACEMENT_APPROVED = "replacement_approved", _("Remedy approved")
+    REPLACEMENT_SHIPPED = "replacement_shipped", _("Remedy issued")
     DISPOSAL_REFUSED = "disposal_refused", _("Proof of disposal refused")
     DISPOSAL_CONFIRMED = "disposal_confirmed", _("Disposal confirmed")
     REJECTED = "rejected", _("Claim rejected")
@@ -28,6 +30,8 @@ class EmailKind(models.TextChoices):
     INFORMATION_REMINDER = "information_reminder", _("Information reminder")
     # Staff revoked the claim's links: the new one (claim_links_renew).
     LINK_RENEWED = "link_renewed", _("New link to the claim")
+    # To the recall's managers, not the consumer: a pool of gift card or voucher codes runs low.
+    CODE_POOL_LOW = "code_pool_low", _("Gift card codes running low")
     # To the recall's safety contact, not the consumer: an urgent incident report.
     INCIDENT_ALERT = "incident_alert", _("Urgent incident alert")
     # To a known purchaser (direct notice), not about a claim: the recall notice, then reminders.

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.mail import mailers
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
@@ -24,6 +26,7 @@ from recallcases.audit.services import audit_record
 from recallcases.claims.lifecycle import STEPS, SUBMISSION, reminders
 from recallcases.claims.models import Claim, ClaimEvent
 from recallcases.claims.services import ClaimRefused, claim_links_revoke
+from recallcases.claims.services.codes import PoolLevel
 from recallcases.notifications.emails import KINDS, compose, compose_many, new_message_id
 from recallcases.notifications.models import Channel, EmailState, OutboundEmail, TextOptOut
 from recallcases.notifications.models import EmailKind as K
@@ -288,6 +291,38 @@ def claim_links_renew(*, claim_id: int, actor) -> OutboundEmail:
     )
     # The audit row is the cause: one email per revocation.
     return outbox_write(kind=K.LINK_RENEWED, dedupe_key=f"audit:{entry.pk}", claim=claim)
+
+
+def code_pool_warn(level: PoolLevel) -> int:
+    """Warn the recall managers (who import codes) that a pool runs low, then that it is empty:
+    each once per import (the count of codes ever imported is in the key). Returns emails written.
+    """
+    permission = Permission.objects.filter(
+        content_type__app_label="claims", codename="import_remedy_codes"
+    ).first()
+    if permission is None:
+        return 0
+    managers = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__permissions=permission) | Q(user_permissions=permission))
+        .exclude(email="")
+        .distinct()
+        .values_list("pk", "email")
+    )
+    stage = "empty" if level.is_empty else "low"
+    written = 0
+    for user_id, address in managers:
+        email = outbox_write(
+            kind=K.CODE_POOL_LOW,
+            dedupe_key=(
+                f"pool:{level.recall_id}:{level.remedy}:{level.imported}:{stage}:{user_id}"
+            ),
+            recipient=address,
+            context={"recall": level.recall_id, "remedy": level.remedy},
+        )
+        written += email is not None
+    return written
 
 
 # reminder kind → (which claims wait for the consumer, the recall's field with the number of days),

@@ -1,6 +1,8 @@
 """Recalls, their products and their serial registries. This app knows nothing of claims."""
 
 import re
+from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
@@ -28,6 +30,63 @@ class Remedy(models.TextChoices):
     REFUND = "refund", _("Refund")
     GIFT_CARD = "gift_card", _("Gift card")
     VOUCHER = "voucher", _("Voucher")
+    REPAIR_KIT = "repair_kit", _("Repair kit")
+
+
+class Issue(models.TextChoices):
+    """How a remedy reaches the consumer once approved: each remedy's branch of the claim's life."""
+
+    SHIPMENT = "shipment", "Shipped with a tracking number"
+    CODE = "code", "A code from the recall's pool, sent by email"
+    PAYMENT = "payment", "Paid; confirmed by the payment import"
+
+
+# remedy → how it is issued (claims/services: claim_ship, gift card codes, refund payments).
+ISSUED_BY = {
+    Remedy.REPLACEMENT: Issue.SHIPMENT,
+    Remedy.REPAIR_KIT: Issue.SHIPMENT,
+    Remedy.GIFT_CARD: Issue.CODE,
+    Remedy.VOUCHER: Issue.CODE,
+    Remedy.REFUND: Issue.PAYMENT,
+}
+
+
+@dataclass(frozen=True)
+class RemedyOffer:
+    """One remedy a recall offers: an item of `Recall.remedies` (docs/recall-file.md)."""
+
+    remedy: str
+    label_en: str = ""
+    label_fr: str = ""
+    label_es: str = ""
+    # The amount as a decimal text ("30.00"), and its ISO 4217 currency; "" where none applies.
+    value: str = ""
+    currency: str = ""
+    # Codes left in the pool at or under which the recall's managers are warned (gift card,
+    # voucher); 0 warns only when the pool is empty.
+    pool_low_at: int = 0
+
+    @classmethod
+    def from_data(cls, item) -> "RemedyOffer":
+        """An offer as the recall's data holds it: an object, or only its remedy's code."""
+        if isinstance(item, str):
+            return cls(remedy=item)
+        return cls(**item)
+
+    @property
+    def label(self) -> str:
+        """What the consumer reads, in the active language."""
+        suffix = language_suffix(get_language())
+        text = getattr(self, f"label_{suffix}", "") if suffix != "en" else ""
+        return text or self.label_en or str(Remedy(self.remedy).label)
+
+    @property
+    def amount(self) -> Decimal | None:
+        return Decimal(self.value) if self.value else None
+
+    @property
+    def issued_by(self) -> str:
+        return ISSUED_BY[Remedy(self.remedy)]
 
 
 class Country(models.TextChoices):
@@ -116,7 +175,11 @@ class Recall(BilingualText, models.Model):
     units_affected = models.PositiveIntegerField(help_text="Units affected, all countries.")
     units_affected_canada = models.PositiveIntegerField(default=0)
     countries = models.JSONField(default=list, help_text='Where it was sold, e.g. ["US", "CA"].')
-    remedies = models.JSONField(default=list, help_text='Remedies offered, e.g. ["replacement"].')
+    remedies = models.JSONField(
+        default=list,
+        help_text='Remedies offered: objects {"remedy", "label_en", "label_fr", "label_es", '
+        '"value", "currency", "pool_low_at"} or only the remedy\'s code, e.g. ["replacement"].',
+    )
     languages = models.JSONField(
         default=default_languages,
         help_text="The languages its pages, emails and texts are offered in, the first the one "
@@ -273,6 +336,13 @@ class Recall(BilingualText, models.Model):
     def __str__(self):
         return self.title_en
 
+    def clean(self):
+        # The admin edits `remedies` as JSON: the recall file's checks of its offers hold there too.
+        from recallcases.recalls.recall_file import remedy_offers_errors  # it imports this module
+
+        if errors := remedy_offers_errors(self.remedies):
+            raise ValidationError({"remedies": errors})
+
     # The texts in the active language, for templates.
     title = property(lambda self: self.localized("title"))
     sold_at = property(lambda self: self.localized("sold_at"))
@@ -304,6 +374,33 @@ class Recall(BilingualText, models.Model):
         for. The number is URL-encoded: it came from a person or a file."""
         template = (self.tracking_urls or {}).get(carrier, "")
         return template.replace("{tracking}", quote(tracking_number, safe="")) if template else ""
+
+    @property
+    def remedy_offers(self) -> list[RemedyOffer]:
+        """The remedies offered, in the recall file's order."""
+        return [RemedyOffer.from_data(item) for item in self.remedies]
+
+    @property
+    def offered_remedies(self) -> list[str]:
+        """The codes of the remedies offered, e.g. ["replacement", "gift_card"]."""
+        return [offer.remedy for offer in self.remedy_offers]
+
+    def remedy_offer(self, remedy: str) -> RemedyOffer:
+        """The offer of `remedy`; its bare defaults when the recall does not offer it (any more)."""
+        for offer in self.remedy_offers:
+            if offer.remedy == remedy:
+                return offer
+        return RemedyOffer(remedy=remedy)
+
+    @property
+    def replacement_only(self) -> bool:
+        """Whether the only remedy offered is a replacement (the consumer pages say so)."""
+        return self.offered_remedies in ([], [Remedy.REPLACEMENT.value])
+
+    @property
+    def first_remedy(self) -> str:
+        """The remedy of a claim whose consumer chose none (the recall offers one)."""
+        return (self.offered_remedies or [Remedy.REPLACEMENT.value])[0]
 
     @property
     def served_countries(self) -> list[str]:

@@ -22,10 +22,12 @@ from recallcases.core.photo_pipeline import PhotoRejected, ProcessedPhoto, proce
 from recallcases.recalls.models import (
     PROOF_ITEMS_MAX,
     Country,
+    Issue,
     Product,
     ProofItem,
     Recall,
     Remedy,
+    RemedyOffer,
     default_languages,
     language_suffix,
 )
@@ -139,10 +141,86 @@ def _tracking_urls(value: Any) -> list[str]:
     ]
 
 
+_AMOUNT = re.compile(r"\d{1,7}(\.\d{2})?")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+OFFER_FIELDS = ("remedy", "label_en", "label_fr", "label_es", "value", "currency", "pool_low_at")
+OFFER_LABEL_MAX_LENGTH = 100
+
+
+def _offer_errors(index: int, item: Any) -> list[str]:
+    """What is wrong with one remedy offer (an object, or a remedy's code alone)."""
+    where = f"remedies[{index}]"
+    if isinstance(item, str):
+        if item not in Remedy.values:
+            return [f'"{item}" is not a remedy this program offers ({_names(Remedy.values)})']
+        item = {"remedy": item}
+    if not isinstance(item, dict):
+        return [f'{where} must be an object, e.g. {{"remedy": "gift_card", "value": "30.00"}}']
+    errors = [
+        f"{where}.{name}: unknown field (an offer has {_names(OFFER_FIELDS)})"
+        for name in item
+        if name not in OFFER_FIELDS
+    ]
+    remedy = item.get("remedy")
+    if remedy not in Remedy.values:
+        errors.append(
+            f"{where}.remedy: {_shown(remedy)} is not a remedy this program offers "
+            f"({_names(Remedy.values)})"
+        )
+        return errors
+    for name in ("label_en", "label_fr", "label_es", "value", "currency"):
+        if name in item and not isinstance(item[name], str):
+            errors.append(f"{where}.{name}: must be a text, not {_shown(item[name])}")
+    if errors:
+        return errors
+    for name in ("label_en", "label_fr", "label_es"):
+        if len(item.get(name, "")) > OFFER_LABEL_MAX_LENGTH:
+            errors.append(f"{where}.{name}: at most {OFFER_LABEL_MAX_LENGTH} characters")
+    # A label in one language needs its English one (every text falls back to English); the
+    # speaker recall gives English and French, a US recall English and Spanish.
+    others = [name for name in ("label_fr", "label_es") if item.get(name, "").strip()]
+    if others and not item.get("label_en", "").strip():
+        errors.append(f"{where}: give label_en with {_names(others)}")
+    value, currency = item.get("value", ""), item.get("currency", "")
+    if value and not _AMOUNT.fullmatch(value):
+        errors.append(f'{where}.value: "{value}" is not an amount written like "30.00"')
+    if currency and not _CURRENCY.fullmatch(currency):
+        errors.append(f'{where}.currency: "{currency}" is not a currency code like "USD"')
+    if bool(value) != bool(currency):
+        errors.append(f"{where}: give value and currency together")
+    issued_by = RemedyOffer(remedy=remedy).issued_by
+    if issued_by != Issue.SHIPMENT and not value:
+        errors.append(f"{where}: a {remedy} needs its value and currency")
+    low = item.get("pool_low_at", 0)
+    if not isinstance(low, int) or isinstance(low, bool) or low < 0:
+        errors.append(f"{where}.pool_low_at: must be a whole number of 0 or more")
+    elif low and issued_by != Issue.CODE:
+        errors.append(f"{where}.pool_low_at: only a gift card or voucher has a pool of codes")
+    return errors
+
+
+def remedy_offers_errors(value: Any) -> list[str]:
+    """A check of `Recall.remedies`: at least one offer, each remedy once."""
+    if not isinstance(value, list) or not value:
+        return ['must be a list of at least one remedy, e.g. ["replacement"]']
+    errors = []
+    seen: set[str] = set()
+    for index, item in enumerate(value):
+        problems = _offer_errors(index, item)
+        errors += problems
+        if problems:
+            continue
+        remedy = item.get("remedy") if isinstance(item, dict) else item
+        if remedy in seen:
+            errors.append(f'"{remedy}" is offered twice')
+        seen.add(remedy)
+    return errors
+
+
 # The shapes of the models' JSON fields, which the models cannot say.
 JSON_SHAPES: dict[tuple[type[models.Model], str], Callable[[Any], list[str]]] = {
     (Recall, "countries"): _list_of(Country.values, "a country this program serves", unique=True),
-    (Recall, "remedies"): _list_of(Remedy.values, "a remedy this program offers", unique=True),
+    (Recall, "remedies"): remedy_offers_errors,
     (Recall, "regulator_references"): _text_to_text,
     (Recall, "promised_business_days"): _business_days,
     (Recall, "tracking_urls"): _tracking_urls,

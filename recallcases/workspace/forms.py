@@ -10,7 +10,7 @@ from recallcases.claims.selectors import QUEUE_ORDERS, SIGNALS, QueueFilters
 from recallcases.claims.services import TRACKING_URLS
 from recallcases.core.csv_files import CsvFileField, CsvRefused
 from recallcases.core.forms import SingleLineField
-from recallcases.recalls.models import Country, Product, Recall, Remedy
+from recallcases.recalls.models import Country, Issue, Product, Recall, Remedy
 
 
 class QueueFilterForm(forms.Form):
@@ -92,9 +92,28 @@ class ShipmentForm(forms.Form):
     def __init__(self, *args, recall=None, **kwargs):
         super().__init__(*args, **kwargs)
         if recall is not None:
+            # Only the shipped remedies: a refund or a gift card is issued by its own page.
             self.fields["remedy"].choices = [
-                (value, label) for value, label in Remedy.choices if value in recall.remedies
+                (offer.remedy, offer.label)
+                for offer in recall.remedy_offers
+                if offer.issued_by == Issue.SHIPMENT
             ]
+
+
+class RemedyChangeForm(forms.Form):
+    """Staff change the remedy a consumer chose, saying why."""
+
+    remedy = forms.ChoiceField(label=_("Remedy"))
+    note = forms.CharField(
+        label=_("Why"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, recall, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["remedy"].choices = [
+            (offer.remedy, offer.label) for offer in recall.remedy_offers
+        ]
 
 
 # --- CSV imports ----------------------------------------------------------------------------------
@@ -150,6 +169,10 @@ class TrackingImportForm(CsvUploadForm):
         initial=ALL_OR_NOTHING,
         widget=forms.RadioSelect,
     )
+
+
+class CodesImportForm(CsvUploadForm):
+    pass
 
 
 class RegistryImportForm(CsvUploadForm):

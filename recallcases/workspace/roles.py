@@ -30,7 +30,7 @@ ROLES: dict[str, list[str]] = {
         "claims.view_claim_photos",
         "incidents.view_incident",
     ],
-    # Ships replacements: sees the address, not the photos.
+    # Ships replacements and records refunds' payments: sees the address, not the photos.
     FULFILMENT: [
         "claims.record_shipment",
         "claims.view_claim",
@@ -41,7 +41,9 @@ ROLES: dict[str, list[str]] = {
     RECALL_MANAGER: [
         "audit.view_auditentry",
         "claims.approve_replacement",
+        "claims.change_claim_remedy",
         "claims.close_claim",
+        "claims.import_remedy_codes",
         "claims.record_shipment",
         "claims.reopen_claim",
         "claims.review_disposal",

@@ -9,6 +9,7 @@ from recallcases.workspace.views import (
     notices,
     outbox,
     registry,
+    remedies,
     reports,
     signin,
 )
@@ -24,6 +25,7 @@ urlpatterns = [
     path("claims/<str:reference>/", claims.claim_detail, name="claim"),
     path("claims/<str:reference>/act/", claims.claim_act, name="claim_act"),
     path("claims/<str:reference>/ship/", fulfilment.claim_ship_view, name="claim_ship"),
+    path("claims/<str:reference>/remedy/", claims.claim_remedy_view, name="claim_remedy"),
     path(
         "claims/<str:reference>/links/renew/",
         claims.claim_links_renew_view,
@@ -39,6 +41,11 @@ urlpatterns = [
     path("fulfilment/", fulfilment.shipping_list, name="fulfilment"),
     path("fulfilment/export.csv", fulfilment.shipping_export, name="fulfilment_export"),
     path("fulfilment/import/", fulfilment.tracking_import_view, name="fulfilment_import"),
+    path("codes/", remedies.code_pools, name="code_pools"),
+    path("codes/<slug:slug>/<str:remedy>/", remedies.remedy_codes, name="remedy_codes"),
+    path("refunds/", remedies.refund_list, name="refunds"),
+    path("refunds/export.csv", remedies.refund_export, name="refunds_export"),
+    path("refunds/import/", remedies.payments_import_view, name="refunds_import"),
     path("registry/import/", registry.registry_import_view, name="registry_import"),
     path("emails/failed/", outbox.failed_emails, name="failed_emails"),
     path("emails/<int:email_id>/retry/", outbox.email_retry, name="email_retry"),

@@ -21,6 +21,7 @@ from recallcases.recalls.models import ProofItem
 from recallcases.workspace.roles import REVIEWER
 from tests.conftest import member_of
 from tests.consumer.test_pages import claim_form_data
+from tests.consumer.test_second_recall import offer_in
 from tests.factories import claim_with_link, consumer_details
 from tests.images import jpeg_bytes, photo_upload
 
@@ -52,6 +53,7 @@ def two_photo_form(power_banks, **overrides) -> dict:
             serial=RECALLED,
             product=power_banks.products.get().pk,
             order_number="",
+            remedy="replacement",
             **US_ADDRESS,
             **overrides,
         ),
@@ -85,6 +87,7 @@ def test_power_bank_claim_form_asks_for_each_photo_with_its_instruction_and_exam
 
 
 def test_power_bank_claim_form_in_french_reads_the_french_texts(client, power_banks):
+    offer_in(power_banks, "fr-ca")  # its file offers English and Spanish
     page = client.get("/fr-ca/anker-power-banks-2025/claim/").content.decode()
     assert "Photo de la batterie externe marquée « rappelée »" in page
     assert "Inscrivez le mot « rappelée »" in page

@@ -53,7 +53,8 @@ def power_bank_form_data(**overrides) -> dict:
     """The claim form filled in for a power bank: its two required photos, the label and the
     unit marked "recalled" with the date and the owner's name (the receipt is optional)."""
     return {
-        **claim_form_data(**overrides),
+        # the power bank recall offers two remedies: the form asks which
+        **claim_form_data(**{"remedy": "replacement", **overrides}),
         "photo_marked_unit": photo_upload(content=jpeg_bytes(color=(200, 10, 10))),
     }
 
@@ -125,7 +126,11 @@ def test_power_bank_pages_speak_of_power_banks(client, power_banks, lang, noun, 
     # a claim filed: the confirmation page
     product = power_banks.products.get()
     data = power_bank_form_data(
-        serial=RECALLED, product=product.pk, order_number="NE-12345678", language=lang
+        serial=RECALLED,
+        product=product.pk,
+        order_number="NE-12345678",
+        language=lang,
+        remedy="replacement",
     )
     response = client.post(base + "claim/", data, follow=True)
     pages["confirmation"] = response.content.decode()
@@ -187,7 +192,10 @@ def test_claim_form_without_an_order_number_field(client, power_banks):
     product = power_banks.products.get()
     # when
     page = client.get(f"/en/{SLUG}/claim/").content.decode()
-    client.post(f"/en/{SLUG}/claim/", power_bank_form_data(serial=RECALLED, product=product.pk))
+    client.post(
+        f"/en/{SLUG}/claim/",
+        power_bank_form_data(serial=RECALLED, product=product.pk, remedy="replacement"),
+    )
     # then
     assert 'name="order_number"' not in page
     assert Claim.objects.get(recall=power_banks).order_number == ""

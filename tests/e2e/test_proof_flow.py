@@ -61,6 +61,7 @@ def test_two_photo_proof_from_the_phone_to_verification(
     page.locator("input[name=city]").fill("Seattle")
     page.locator("select[name=region]").select_option("WA")
     page.locator("input[name=postal_code]").fill("98101")
+    page.get_by_label("Free replacement power bank (model A1388)").check()
     page.locator("input[name=consent]").check()
     page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/claim/received/$"))

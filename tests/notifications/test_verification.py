@@ -74,6 +74,12 @@ def test_notices_and_alerts_print_their_code_too(recall):
         notice_email_for(purchaser),
         notice_email_for(purchaser, kind=EmailKind.NOTICE_REMINDER),
         OutboundEmail.objects.get(kind=EmailKind.INCIDENT_ALERT),
+        outbox_write(
+            kind=EmailKind.CODE_POOL_LOW,
+            dedupe_key="pool-low-test",
+            recipient="manager@example.com",
+            context={"recall": recall.pk, "remedy": "gift_card"},
+        ),
     ]
     for email in emails:
         message = compose(email)

@@ -11,6 +11,7 @@ import io
 import re
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from unittest.mock import patch
 
@@ -22,8 +23,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from recallcases.claims.models import ClaimStatus, Shipment
+from recallcases.claims.models import Claim, ClaimStatus, Shipment
 from recallcases.claims.services import claim_ship
+from recallcases.claims.services.payments import claim_pay
 from recallcases.claims.transitions import CONSUMER, Actor, claim_transition
 from recallcases.incidents.services import (
     IncidentDetails,
@@ -108,6 +110,18 @@ class World:
 
     def ship(self, claim, when, remedy="replacement"):
         self.tracking += 1
+        if remedy == "refund":
+            # A refund is paid, not shipped: its payment confirmed (claim_pay).
+            Claim.objects.filter(pk=claim.pk).update(remedy="refund")
+            with clock(when):
+                claim_pay(
+                    claim_id=claim.pk,
+                    actor=self.staff,
+                    payment_reference=f"PAY{self.tracking:06d}",
+                    amount=Decimal("30.00"),
+                    currency="USD",
+                )
+            return
         with clock(when):
             claim_ship(
                 claim_id=claim.pk,
@@ -172,7 +186,16 @@ def recall(db):
         units_affected=1000,
         units_affected_canada=200,
         countries=["US", "CA"],
-        remedies=["replacement", "refund"],
+        remedies=[
+            "replacement",
+            {
+                "remedy": "refund",
+                "label_en": "Refund of $30",
+                "label_fr": "Remboursement de 30 $",
+                "value": "30.00",
+                "currency": "USD",
+            },
+        ],
         regulator_references={"CPSC": "25-123", "Health Canada": "RA-98765"},
         safety_contact_email="safety@example.com",
     )
@@ -495,6 +518,9 @@ CPSC_FEBRUARY = {
     ("units", "consumers"): ("1000", "2", "3"),
     ("units", "total"): ("1000", "2", "3"),
     ("units", "correction_rate"): ("", "0.20%", "0.30%"),
+    # by the remedy given: replacements c2 (February) and c1 (January); the refund c3 (February)
+    ("units", "corrected_replacement"): ("", "1", "2"),
+    ("units", "corrected_refund"): ("", "1", "1"),
     # learned in February: i2 (after), i3 (not known), i4 (before), i6 (after, as told); i1 in
     # January (before) is cumulative only, i5 in March is in neither
     ("incidents", "incidents"): ("", "4", "5"),
@@ -642,6 +668,8 @@ HEALTH_CANADA_FEBRUARY = {
     ("units", "refunded"): ("1", "1", "1", "1"),
     ("units", "other_remedy"): ("0", "0", "0", "0"),
     ("units", "corrected"): ("2", "2", "2", "3"),
+    ("units", "corrected_replacement"): ("1", "1", "1", "2"),
+    ("units", "corrected_refund"): ("1", "1", "1", "1"),
     # c1 (US) confirmed 5 Feb; c2 (CA) on 2 March
     ("units", "disposals_confirmed"): ("0", "0", "1", "1"),
     ("units", "effectiveness"): ("1.00%", "1.00%", "0.20%", "0.30%"),

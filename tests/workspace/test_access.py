@@ -94,6 +94,12 @@ GET_TABLE = {
     "workspace:fulfilment":        (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_export": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:fulfilment_import": (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
+    "workspace:claim_remedy":      (LOGIN, LOGIN, NO, NO,     NO,     METHOD, NO,     OTP),
+    "workspace:code_pools":        (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:remedy_codes":      (LOGIN, LOGIN, NO, NO,     NO,     OK,     NO,     OTP),
+    "workspace:refunds":           (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
+    "workspace:refunds_export":    (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
+    "workspace:refunds_import":    (LOGIN, LOGIN, NO, NO,     OK,     OK,     NO,     OTP),
     "workspace:registry_import":   (LOGIN, LOGIN, NO, NO,     NO,     OK,     OK,     OTP),
     "workspace:failed_emails":     (LOGIN, LOGIN, NO, OK,     OK,     OK,     OK,     OTP),
     "workspace:email_retry":       (LOGIN, LOGIN, NO, METHOD, METHOD, METHOD, METHOD, OTP),
@@ -194,6 +200,18 @@ def staff_pages(values: dict) -> dict[str, str]:
 @pytest.fixture
 def world(speaker):
     """Claim A, whose status link the consumer opens, claim B, a photo each, and the staff."""
+    # A recall that offers a gift card too: its pool of codes has a page.
+    speaker.recall.remedies = [
+        "replacement",
+        {
+            "remedy": "gift_card",
+            "label_en": "$30 gift card",
+            "label_fr": "Carte-cadeau de 30 $",
+            "value": "30.00",
+            "currency": "USD",
+        },
+    ]
+    speaker.recall.save(update_fields=["remedies"])
     claim_a, token_a = claim_with_link(product=speaker)
     claim_b, _token_b = claim_with_link(product=speaker)
     photo_a, photo_b = add_photo(claim_a), add_photo(claim_b)
@@ -248,6 +266,7 @@ def every_page(world) -> dict[str, str]:
             "photo_id": world["photo_a"].pk,
             "email_id": world["email_a"].pk,
             "slug": world["claim_a"].recall.slug,
+            "remedy": "gift_card",
             "incident_reference": world["incident"].reference,
             "month": f"{timezone.localdate():%Y-%m}",
         }

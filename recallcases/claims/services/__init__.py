@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from recallcases.audit.models import ActorKind, AuditAction
 from recallcases.audit.services import audit_record
+from recallcases.claims.lifecycle import ENDED_STATUSES, STATUSES
 from recallcases.claims.models import (
     RELEASED_STATUSES,
     Channel,
@@ -23,6 +24,7 @@ from recallcases.claims.models import (
     ClaimPhotoView,
     ClaimStatus,
     PhotoKind,
+    RemedyCode,
     Shipment,
     _photo_name,
 )
@@ -45,7 +47,7 @@ from recallcases.claims.transitions import (
 from recallcases.core.addresses import address_key
 from recallcases.core.phones import phone_e164
 from recallcases.core.photo_pipeline import ProcessedPhoto
-from recallcases.recalls.models import DEFAULT_TRACKING_URLS, Product, ProofItem, Recall, Remedy
+from recallcases.recalls.models import DEFAULT_TRACKING_URLS, Issue, Product, ProofItem, Recall
 from recallcases.recalls.selectors import SerialVerdict, serial_lookup
 
 logger = logging.getLogger(__name__)
@@ -216,8 +218,11 @@ def claim_submit(
     channel: str = Channel.WEB,
     agent=None,
     text_opt_in: bool = False,
+    remedy: str = "",
 ) -> SubmittedClaim:
     """File a claim for one unit, with its proof photos: all of it, or nothing.
+
+    `remedy` is the one the consumer chose among the recall's offers; empty when it offers one.
 
     `photos` maps each of the recall's proof items (by code) to its photo; `photo` alone is the
     first item's (the serial label photo of a recall that lists no proof items). Raises
@@ -243,6 +248,9 @@ def claim_submit(
         raise ClaimRefused(_serial_message(check.verdict, recall), field="serial")
     if product.recall_id != recall.pk:
         raise ClaimRefused(_("Choose one of this recall's products."), field="product")
+    remedy = remedy or recall.first_remedy
+    if remedy not in recall.offered_remedies:
+        raise ClaimRefused(_("Choose one of the remedies this recall offers."), field="remedy")
 
     token = new_access_token()
     files = _PhotoFiles()
@@ -255,6 +263,7 @@ def claim_submit(
                 reference=new_reference(),
                 access_token_hash=hash_access_token(token),
                 serial=check.serial.value,
+                remedy=remedy,
                 serial_as_typed=serial_as_typed.strip()[:80],
                 consented_at=timezone.now(),
                 privacy_notice_version=PRIVACY_NOTICE_VERSION,
@@ -305,6 +314,83 @@ def consumer_upload_kind(claim: Claim) -> tuple[str, str] | None:
     if steps.get(ClaimStatus.DISPOSAL_SUBMITTED) == BY_CONSUMER:
         return PhotoKind.DISPOSAL, ClaimStatus.DISPOSAL_SUBMITTED
     return None
+
+
+def consumer_may_choose_remedy(claim: Claim) -> bool:
+    """Whether the consumer may still change the remedy they chose: the recall offers more than
+    one, and the claim is not approved yet (nor stopped, nor anonymised)."""
+    return (
+        len(claim.recall.remedies) > 1
+        and STATUSES[claim.status].remedy_open
+        and claim.anonymised_at is None
+    )
+
+
+@transaction.atomic
+def claim_remedy_change(
+    *,
+    claim_id: int,
+    remedy: str,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Claim:
+    """Change the remedy of a claim: by its consumer until it is approved, by staff (who hold
+    claims.change_claim_remedy, with a note) until it is issued. Raises ClaimRefused.
+    """
+    claim = Claim.objects.select_for_update(of=("self",)).select_related("recall").get(pk=claim_id)
+    if expected_version is not None and claim.version != expected_version:
+        raise ClaimRefused(
+            _("This claim was changed by someone else meanwhile. Reload it and try again.")
+        )
+    if remedy not in claim.recall.offered_remedies:
+        raise ClaimRefused(_("Choose one of the remedies this recall offers."), field="remedy")
+    note = note.strip()
+    if actor.kind == "consumer":
+        if not consumer_may_choose_remedy(claim):
+            raise ClaimRefused(_("The remedy of this claim can no longer be changed."))
+    elif actor.kind == "staff":
+        if not actor.user.has_perm("claims.change_claim_remedy"):
+            raise ClaimRefused(_("You are not allowed to make this change."))
+        if not staff_may_change_remedy(claim):
+            raise ClaimRefused(_("The remedy of this claim is already issued."))
+        if not note:
+            raise ClaimRefused(_("Please say why the remedy changes."), field="note")
+    if remedy == claim.remedy:
+        return claim
+    before = claim.remedy
+    claim.remedy = remedy
+    claim.version += 1
+    claim.save(update_fields=["remedy", "version", "updated_at"])
+    audit_record(
+        actor=actor.user,
+        actor_kind=actor.kind,
+        action=AuditAction.REMEDY_CHANGE,
+        subject=claim,
+        subject_label=claim.reference,
+        recall_id=claim.recall_id,
+        claim_id=claim.pk,
+        before={"remedy": before},
+        after={"remedy": remedy},
+        note=note,
+    )
+    if claim.recall.remedy_offer(remedy).issued_by == Issue.CODE:
+        # A claim already approved for another remedy may take its code now.
+        from recallcases.claims.services.codes import remedy_code_issue_later
+
+        remedy_code_issue_later(claim_id=claim.pk)
+    return claim
+
+
+def staff_may_change_remedy(claim: Claim) -> bool:
+    """Whether staff may still change a claim's remedy: it is not issued, nor the claim over."""
+    return (
+        len(claim.recall.remedies) > 1
+        and claim.anonymised_at is None
+        and claim.status not in ENDED_STATUSES
+        and not claim.shipments.exists()
+        and not RemedyCode.objects.filter(claim=claim).exists()
+    )
 
 
 def consumer_may_withdraw(claim: Claim) -> bool:
@@ -501,21 +587,32 @@ def claim_ship(
     actor: Actor,
     carrier: str,
     tracking_number: str,
-    remedy: str = Remedy.REPLACEMENT,
+    remedy: str = "",
     expected_version: int | None = None,
 ) -> Claim:
     """Record what was issued for a claim and how it travels, and mark the claim shipped.
 
-    The shipment and the transition happen together or not at all; a tracking number already
-    recorded for another claim is refused.
+    `remedy` is what was shipped: the claim's own when empty; a remedy that is not shipped (a
+    refund, a gift card) is refused. The shipment and the transition happen together or not at
+    all; a tracking number already recorded for another claim is refused.
     """
     # Carriers print tracking numbers in groups; "7023 2109" and "70232109" are one parcel.
     carrier, tracking_number = carrier.strip(), re.sub(r"\s+", "", tracking_number).upper()
     if not carrier or not tracking_number:
         raise TransitionRefused(_("Give the carrier and the tracking number."))
-    offered = Claim.objects.filter(pk=claim_id).values_list("recall__remedies", flat=True).first()
-    if remedy not in (offered or []):
+    found = Claim.objects.select_related("recall").filter(pk=claim_id).first()
+    remedy = remedy or (found.remedy if found else "")
+    if found is None or remedy not in found.recall.offered_remedies:
         raise TransitionRefused(_("This recall does not offer that remedy."))
+    if remedy != found.remedy:
+        # What ships is what the consumer chose: staff change the claim's remedy first, saying why.
+        raise TransitionRefused(
+            _("This claim's remedy is another one: change the claim's remedy first.")
+        )
+    if found.recall.remedy_offer(remedy).issued_by != Issue.SHIPMENT:
+        raise TransitionRefused(
+            _("This claim's remedy is not shipped: it is issued by its own page.")
+        )
     claim = claim_transition(
         claim_id=claim_id,
         to_status=ClaimStatus.REPLACEMENT_SHIPPED,
@@ -557,7 +654,7 @@ class BulkResult:
 
 
 def claims_approve(*, claim_ids: list[int], actor: Actor) -> BulkResult:
-    """Approve the replacement of many verified claims; each succeeds or fails on its own."""
+    """Approve the remedy of many verified claims; each succeeds or fails on its own."""
     result = BulkResult()
     for claim in Claim.objects.filter(pk__in=claim_ids).only("pk", "reference"):
         try:

@@ -152,6 +152,7 @@ def claim_submit_by_phone(
     details: ConsumerDetails,
     agent,
     text_opt_in: bool = False,
+    remedy: str = "",
 ) -> SubmittedClaim:
     """File a claim for a caller: the claim, its first event naming the agent, the step that
     asks the consumer for the photos (its email carries the link), the call and the audit row,
@@ -169,6 +170,7 @@ def claim_submit_by_phone(
         channel=Channel.PHONE,
         agent=agent,
         text_opt_in=text_opt_in,
+        remedy=remedy,
     )
     claim = submitted.claim
     with translation.override(claim.language):

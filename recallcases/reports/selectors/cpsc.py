@@ -70,6 +70,19 @@ def cpsc_report(
                 _("Correction rate (corrected ÷ affected)"),
                 (NOT_APPLICABLE, Rate(corrected[0], affected), Rate(corrected[1], affected)),
             ),
+            # Where the consumer chooses among remedies, the units corrected by each.
+            *(
+                Figure(
+                    f"corrected_{offer.remedy}",
+                    _("Corrected by remedy: %(remedy)s")
+                    % {"remedy": offer.label_en or offer.label},
+                    (
+                        NOT_APPLICABLE,
+                        *period_and_cumulative(claims, ALL, f"remedied_{offer.remedy}"),
+                    ),
+                )
+                for offer in (recall.remedy_offers if len(recall.remedy_offers) > 1 else [])
+            ),
         ),
         _(
             "Corrected: units whose remedy shipped (a “replacement shipped” step or a recorded "

@@ -91,6 +91,16 @@ class OnTimeWeek:
 
 
 @dataclass(frozen=True)
+class RemedyProgress:
+    """Claims and units corrected by one remedy the recall offers."""
+
+    remedy: str
+    label: str
+    claims: int
+    remedied: int
+
+
+@dataclass(frozen=True)
 class Dashboard:
     recall: Recall
     units_in_scope: int
@@ -104,6 +114,7 @@ class Dashboard:
     weekly: list[WeekPoint]
     # Promised dates (Recall.promised_business_days): claims past one now, and the share shipped
     # on time week by week (empty when the recall promises no shipping date).
+    by_remedy: list[RemedyProgress]
     overdue: int = 0
     on_time: tuple[OnTimeWeek, ...] = ()
 
@@ -127,7 +138,7 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
     """
     groups = (
         Claim.objects.filter(recall=recall)
-        .values("country", "product_id", "status")
+        .values("country", "product_id", "status", "remedy")
         .annotate(
             claims=Count("pk"),
             remedied=Count("pk", filter=is_remedied()),
@@ -138,8 +149,11 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
     by_status: dict[str, int] = defaultdict(int)
     by_country: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_product: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_remedy: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for group in groups:
         by_status[group["status"]] += group["claims"]
+        by_remedy[group["remedy"]][0] += group["claims"]
+        by_remedy[group["remedy"]][1] += group["remedied"]
         for totals in (by_country[group["country"]], by_product[group["product_id"]]):
             totals[0] += group["claims"]
             totals[1] += group["remedied"]
@@ -186,6 +200,15 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
             OnTimeWeek(monday=monday, rate=rate)
             for monday, rate in shipped_on_time_by_week(recall=recall).items()
         ),
+        by_remedy=[
+            RemedyProgress(
+                remedy=offer.remedy,
+                label=offer.label_en or offer.label,
+                claims=by_remedy[offer.remedy][0],
+                remedied=by_remedy[offer.remedy][1],
+            )
+            for offer in recall.remedy_offers
+        ],
     )
 
 

@@ -15,6 +15,9 @@ The figures, as the pages' footnotes repeat them:
   shipped" event or a recorded shipment, dated by the first such event (else the first
   shipment). Where a recall wants proof of disposal first, the remedy still counts when it ships.
   `remedied_at` says when; a claim is remedied when it is not NULL (`is_remedied`).
+- **Units corrected by remedy**: units remedied, counted by the remedy the claim was given (the
+  consumer's choice as it stood when issued: a replacement or repair kit shipped, a refund paid,
+  a gift card's or voucher's code sent), dated as units remedied (`remedied_<remedy>`).
 - **Disposals confirmed**: claims with a "disposal confirmed" event, dated by the first
   (`disposal_confirmed_at`, `is_disposal_confirmed`).
 - **Correction rate**: units remedied ÷ units in scope. The weekly trend is that rate at the end of
@@ -229,7 +232,8 @@ def _dated_counts(
 
 
 def claim_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
-    """Claims filed, units remedied and disposals confirmed, in Canada and everywhere: one query."""
+    """Claims filed, units remedied (in all and by remedy) and disposals confirmed, in Canada and
+    everywhere: one query."""
     return claims_with_remedy_dates(recall).aggregate(
         **_dated_counts(
             month=month,
@@ -239,6 +243,10 @@ def claim_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
                 "filed_web": ("created_at", Q(channel=Channel.WEB)),
                 "remedied": ("remedied_at", Q()),
                 "disposals": ("disposal_confirmed_at", Q()),
+                **{
+                    f"remedied_{remedy.value}": ("remedied_at", Q(remedy=remedy))
+                    for remedy in Remedy
+                },
             },
         )
     )

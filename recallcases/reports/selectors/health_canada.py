@@ -95,6 +95,16 @@ def health_canada_report(
             Figure("refunded", _("Units refunded"), canada_and_all(shipments, "refund")),
             Figure("other_remedy", _("Units remedied with a gift card or voucher"), other),
             Figure("corrected", _("Units corrected (remedy shipped)"), remedied),
+            # Where the consumer chooses among remedies, the units corrected by each.
+            *(
+                Figure(
+                    f"corrected_{offer.remedy}",
+                    _("Corrected by remedy: %(remedy)s")
+                    % {"remedy": offer.label_en or offer.label},
+                    canada_and_all(claims, f"remedied_{offer.remedy}"),
+                )
+                for offer in (recall.remedy_offers if len(recall.remedy_offers) > 1 else [])
+            ),
             Figure(
                 "disposals_confirmed",
                 _("Units disposed of (disposal confirmed)"),

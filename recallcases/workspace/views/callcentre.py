@@ -166,6 +166,7 @@ def calls_claim_new(request, slug):
                     ),
                     agent=request.user,
                     text_opt_in=data.get("text_opt_in", False),
+                    remedy=data.get("remedy", ""),
                 )
             except ClaimRefused as refused:
                 form.add_error(refused.field, refused.message)

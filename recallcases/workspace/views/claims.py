@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from recallcases.claims.lifecycle import step_between
-from recallcases.claims.models import Claim, ClaimStatus
+from recallcases.claims.lifecycle import STATUSES, step_between
+from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus, RemedyCode
 from recallcases.claims.selectors import (
     claim_for_staff,
     claim_queue,
@@ -24,7 +24,14 @@ from recallcases.claims.selectors import (
     staff_timeline,
     status_counts,
 )
-from recallcases.claims.services import ClaimRefused, claims_approve, tracking_url
+from recallcases.claims.services import (
+    ClaimRefused,
+    claim_remedy_change,
+    claims_approve,
+    staff_may_change_remedy,
+    tracking_url,
+)
+from recallcases.claims.services.codes import claims_waiting_for_code
 from recallcases.claims.transitions import (
     Actor,
     TransitionRefused,
@@ -32,7 +39,13 @@ from recallcases.claims.transitions import (
     claim_transition,
 )
 from recallcases.notifications.services import claim_links_renew
-from recallcases.workspace.forms import ActionForm, QueueFilterForm, ShipmentForm
+from recallcases.recalls.models import Issue
+from recallcases.workspace.forms import (
+    ActionForm,
+    QueueFilterForm,
+    RemedyChangeForm,
+    ShipmentForm,
+)
 from recallcases.workspace.permissions import staff_view
 
 S = ClaimStatus
@@ -61,7 +74,15 @@ def _actions(claim: Claim, user) -> tuple[list[Action], bool]:
             can_ship = True
             continue
         button = step.button
-        actions.append(Action(status, button.label, button.key, button.style, step.note_required))
+        actions.append(
+            Action(
+                status,
+                button.label_for(claim.remedy),
+                button.key,
+                button.style,
+                step.note_required,
+            )
+        )
     return actions, can_ship
 
 
@@ -105,6 +126,22 @@ def claim_detail(request, reference):
         shipment.url = tracking_url(
             carrier=shipment.carrier, tracking_number=shipment.tracking_number, recall=claim.recall
         )
+    timeline = staff_timeline(claim)
+    # The statuses named for the claim's remedy ("Code sent", not "Replacement shipped").
+    for row in timeline:
+        if isinstance(row, ClaimEvent):
+            row.to_label = STATUSES[row.to_status].label_for(claim.remedy)
+            row.from_label = (
+                STATUSES[row.from_status].label_for(claim.remedy) if row.from_status else ""
+            )
+    remedy_form = None
+    if request.user.has_perm("claims.change_claim_remedy") and staff_may_change_remedy(claim):
+        remedy_form = RemedyChangeForm(
+            recall=claim.recall, initial={"remedy": claim.remedy, "version": claim.version}
+        )
+    offer = claim.recall.remedy_offer(claim.remedy)
+    # A refund is paid and a code is sent by their own pages: only a shipped remedy is shipped here.
+    can_ship = can_ship and offer.issued_by == Issue.SHIPMENT
     return render(
         request,
         "workspace/claim.html",
@@ -112,22 +149,72 @@ def claim_detail(request, reference):
             "claim": claim,
             "signals": signals_of(claim),
             "actions": actions,
-            "ship_form": ShipmentForm(recall=claim.recall, initial={"version": claim.version})
+            "ship_form": ShipmentForm(
+                recall=claim.recall, initial={"version": claim.version, "remedy": claim.remedy}
+            )
             if can_ship
             else None,
             "shipments": shipments,
             "can_see_photos": request.user.has_perm("claims.view_claim_photos"),
             "can_see_details": request.user.has_perm("claims.view_shipping_details"),
             "next_claim": next_claim_to_review(after=claim),
-            "timeline": staff_timeline(claim),
+            "timeline": timeline,
+            "status_label": STATUSES[claim.status].label_for(claim.remedy),
+            "offer": offer,
+            # What staff see of a gift card's code: its last four characters, never the whole.
+            "code_last4": (code_last4 := _code_last4(claim)),
+            "waits_for_code": not code_last4
+            and offer.issued_by == Issue.CODE
+            and claims_waiting_for_code().filter(pk=claim.pk).exists(),
+            "remedy_form": remedy_form,
         },
     )
+
+
+def _code_last4(claim: Claim) -> str:
+    code = RemedyCode.objects.filter(claim=claim).first()
+    return code.last4 if code else ""
+
+
+@staff_view("claims.view_claim", "claims.change_claim_remedy")
+@require_POST
+def claim_remedy_view(request, reference):
+    claim = Claim.objects.select_related("recall").filter(reference=reference).first()
+    if claim is None:
+        raise Http404
+    form = RemedyChangeForm(request.POST, recall=claim.recall)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("workspace:claim", reference=claim.reference)
+    data = form.cleaned_data
+    try:
+        claim = claim_remedy_change(
+            claim_id=claim.pk,
+            remedy=data["remedy"],
+            actor=Actor.staff(request.user),
+            note=data["note"],
+            expected_version=data["version"],
+        )
+    except ClaimRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(
+            request,
+            _("The remedy of %(reference)s is now: %(remedy)s.")
+            % {
+                "reference": claim.reference,
+                "remedy": claim.recall.remedy_offer(claim.remedy).label,
+            },
+        )
+    return redirect("workspace:claim", reference=claim.reference)
 
 
 @staff_view("claims.view_claim")
 @require_POST
 def claim_act(request, reference):
-    claim = Claim.objects.filter(reference=reference).only("pk", "reference").first()
+    claim = Claim.objects.filter(reference=reference).only("pk", "reference", "remedy").first()
     if claim is None:
         raise Http404
     form = ActionForm(request.POST)
@@ -149,7 +236,10 @@ def claim_act(request, reference):
     messages.success(
         request,
         _("%(reference)s is now “%(status)s”.")
-        % {"reference": claim.reference, "status": S(data["to_status"]).label},
+        % {
+            "reference": claim.reference,
+            "status": STATUSES[data["to_status"]].label_for(claim.remedy),
+        },
     )
     if data["go_next"]:
         following = next_claim_to_review(after=claim)

@@ -15,8 +15,11 @@ from recallcases.claims.selectors import shipping_csv
 from recallcases.claims.services import claim_ship
 from recallcases.claims.services.tracking import IMPORT_MAX_BYTES, tracking_import
 from recallcases.claims.transitions import Actor, TransitionRefused
+from recallcases.recalls.models import ISSUED_BY, Issue
 from recallcases.workspace.forms import GOOD_ROWS, ShipmentForm, TrackingImportForm
 from recallcases.workspace.permissions import staff_view
+
+SHIPPED_REMEDIES = [str(r) for r, issue in ISSUED_BY.items() if issue == Issue.SHIPMENT]
 
 # gettext_lazy by its name: makemessages does not find the strings of an alias (_lazy).
 IMPORT_HELP = gettext_lazy(
@@ -26,9 +29,10 @@ IMPORT_HELP = gettext_lazy(
 
 
 def claims_to_ship():
-    """Approved claims waiting for their remedy (and, where disposal comes first, confirmed)."""
+    """Approved claims waiting for their remedy to ship (and, where disposal comes first,
+    confirmed): not the refunds nor the gift cards, which have pages of their own."""
     return (
-        Claim.objects.filter(waiting_for(Waits.FULFILMENT))
+        Claim.objects.filter(waiting_for(Waits.FULFILMENT), remedy__in=SHIPPED_REMEDIES)
         .select_related("recall", "product")
         .defer("access_token_hash")
         .order_by("updated_at", "pk")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
+from recallcases.claims.services.codes import CODE_REMEDIES, pool_level
 from recallcases.notices.selectors import claims_not_on_list
 from recallcases.recalls.models import Recall
 from recallcases.reports.charts import SUCCESS, Series, bar_chart, line_chart
@@ -174,6 +175,13 @@ def report_dashboard(request, slug):
             # Owners not on the purchaser list (gifts, second-hand) are counted apart.
             "claims_not_on_list": claims_not_on_list(recall).count(),
             "months": report_months(recall),
+            # Pools of gift card or voucher codes at or under their warning level.
+            "low_pools": [
+                (offer, level)
+                for offer in recall.remedy_offers
+                if offer.remedy in CODE_REMEDIES
+                and (level := pool_level(recall=recall, remedy=offer.remedy)).is_low
+            ],
             **_dashboard_charts(dashboard),
         },
     )
