@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0005_callcentre_calls_texts"),
+        ("notifications", "0006_spanish_verification_code"),
     ]
 
     operations = [
