@@ -7,36 +7,56 @@ Builds the demo recall in a scratch PostgreSQL database (bench/benchkit.py says 
 
 1. signed in as a Recall manager, requests the dashboard, the CPSC report of the last full month
    and the one-query yardstick view (bench/bench_urls.py) alternately;
-2. starts an aiosmtpd sink on 127.0.0.1 that counts what it receives, points Django's SMTP backend
-   at it, writes the recall notice of --notices purchasers with `notices_send` (publishing after
-   commit switched off, and every row made due), and times `deliver(email_id=...)` for each,
-   against smtplib sending the same message bytes over one connection and over one connection each.
+2. starts an aiosmtpd sink on 127.0.0.1 in a process of its own (bench/smtp_sink.py) that counts
+   what it receives, points Django's SMTP backend at it, writes the recall notice of --notices +
+   --single purchasers with `notices_send` (publishing after commit switched off, every row made
+   due), and times `deliver_batch` (four batches, one connection each) alternating with smtplib
+   sending the same message bytes over one connection a round; then `deliver(email_id=...)` one
+   by one against smtplib with a new connection each.
 
 Run from the repository root:
 
-    .venv/bin/python bench/reports_and_notices.py [--claims 69000] [--runs 20] [--notices 2000]
+    .venv/bin/python bench/reports_and_notices.py [--claims 69000] [--runs 20] \
+        [--notices 4000] [--single 200]
 """
 
 import argparse
 import email.policy
 import smtplib
 import socket
+import subprocess
+import sys
 import time
+from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import benchkit
 import staff_queue
 
 
-class CountingHandler:
-    """An SMTP sink: accepts every message and counts it."""
+class SmtpSink:
+    """bench/smtp_sink.py, started in a process of its own (as a mail server is: in this process
+    it would take the interpreter's lock from the code timed); `count` asks it what it received."""
 
-    def __init__(self):
-        self.count = 0
+    def __init__(self, port: int):
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("smtp_sink.py")), str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout.readline().strip() == "ready"
 
-    async def handle_DATA(self, server, session, envelope):
-        self.count += 1
-        return "250 OK"
+    @property
+    def count(self) -> int:
+        self.process.stdin.write("count\n")
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline())
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=10)
 
 
 def free_port() -> int:
@@ -122,7 +142,10 @@ def pages_time(recall, *, runs: int) -> list[tuple]:
     return rows
 
 
-def notices_time(recall, *, count: int) -> dict:
+def notices_time(recall, *, count: int, single: int) -> dict:
+    """Dispatch `count` notices in batches (deliver_batch) in rounds alternating with the
+    yardstick (smtplib, the same message bytes, one connection a round), then `single` more one
+    by one (deliver, the single-row task's path) and with a connection each (smtplib)."""
     from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext, override_settings
@@ -131,76 +154,85 @@ def notices_time(recall, *, count: int) -> dict:
     from recallcases.notices.services import sending as services
     from recallcases.notifications.emails import compose
     from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
-    from recallcases.notifications.services import Outcome, deliver
-
-    handler = CountingHandler()
-    from aiosmtpd.controller import Controller
+    from recallcases.notifications.services import Outcome, deliver, deliver_batch
 
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    handler = SmtpSink(port)
     mailers = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
         }
     }
+    rounds = 4
+    size = count // rounds
     try:
-        with override_settings(
-            MAILERS=mailers,
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=port,
-        ):
-            # Write the notices (one more, delivered untimed to count its queries); nothing is
-            # handed to a worker after commit, and every row is made due now.
+        with override_settings(MAILERS=mailers, OUTBOX_BATCH_SIZE=size):
+            # Write the notices; nothing is handed to a worker after commit, and every row is
+            # made due now.
             start = time.perf_counter()
             with mock.patch.object(services, "notices_publish"):
                 batch = services.notices_send(
-                    recall=recall, kind=EmailKind.RECALL_NOTICE, limit=count + 1
+                    recall=recall, kind=EmailKind.RECALL_NOTICE, limit=count + single
                 )
             written_s = time.perf_counter() - start
-            ids = list(
-                OutboundEmail.objects.filter(kind=EmailKind.RECALL_NOTICE, state=EmailState.PENDING)
-                .order_by("pk")
-                .values_list("pk", flat=True)
+            pending = OutboundEmail.objects.filter(
+                kind=EmailKind.RECALL_NOTICE, state=EmailState.PENDING
             )
-            assert batch.written == len(ids) == count + 1, (batch.written, len(ids))
-            OutboundEmail.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+            ids = list(pending.order_by("pk").values_list("pk", flat=True))
+            assert batch.written == len(ids) == count + single, (batch.written, len(ids))
             first = OutboundEmail.objects.get(pk=ids[0])
             raw = compose(first).message(policy=email.policy.SMTP).as_bytes()
             recipient = first.recipient
+            sender = settings.DEFAULT_FROM_EMAIL
+
+            # The single rows are left for last: not due until then.
+            OutboundEmail.objects.filter(pk__in=ids[:count]).update(next_attempt_at=timezone.now())
+            OutboundEmail.objects.filter(pk__in=ids[count:]).update(
+                next_attempt_at=timezone.now() + timedelta(days=1)
+            )
+            batch_s = one_connection_s = 0.0
+            batch_queries = 0
+            for _round in range(rounds):
+                received = handler.count
+                with CaptureQueriesContext(connection) as queries:
+                    start = time.perf_counter()
+                    result = deliver_batch()
+                    batch_s += time.perf_counter() - start
+                batch_queries += len(queries)
+                assert result.sent == size and handler.count - received == size, result
+
+                start = time.perf_counter()
+                with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+                    for _ in range(size):
+                        smtp.sendmail(sender, [recipient], raw)
+                one_connection_s += time.perf_counter() - start
+
+            OutboundEmail.objects.filter(pk__in=ids[count:]).update(next_attempt_at=timezone.now())
             with CaptureQueriesContext(connection) as queries:
-                assert deliver(email_id=ids[0])[0] == Outcome.SENT
-
-            received = handler.count
+                assert deliver(email_id=ids[count])[0] == Outcome.SENT
             start = time.perf_counter()
-            for email_id in ids[1:]:
-                outcome, _delay = deliver(email_id=email_id)
-                assert outcome == Outcome.SENT, (email_id, outcome)
-            deliver_s = time.perf_counter() - start
-            assert handler.count - received == count, (handler.count - received, count)
-
-        sender = settings.DEFAULT_FROM_EMAIL
-        start = time.perf_counter()
-        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-            for _ in range(count):
-                smtp.sendmail(sender, [recipient], raw)
-        one_connection_s = time.perf_counter() - start
+            for email_id in ids[count + 1 :]:
+                assert deliver(email_id=email_id)[0] == Outcome.SENT
+            deliver_s = (time.perf_counter() - start) / (single - 1) * single
 
         start = time.perf_counter()
-        for _ in range(count):
+        for _ in range(single):
             with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
                 smtp.sendmail(sender, [recipient], raw)
         each_connection_s = time.perf_counter() - start
-        assert handler.count == 1 + 3 * count, handler.count
+        assert handler.count == 2 * rounds * size + 2 * single, handler.count
+        assert not pending.exists()
     finally:
-        controller.stop()
+        handler.stop()
     return {
+        "sent": rounds * size,
         "written_s": written_s,
+        "batch_s": batch_s,
+        "batch_queries": batch_queries / (rounds * size),
+        "one_connection_s": one_connection_s,
         "deliver_s": deliver_s,
         "deliver_queries": len(queries),
-        "one_connection_s": one_connection_s,
         "each_connection_s": each_connection_s,
         "message_bytes": len(raw),
     }
@@ -211,7 +243,8 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=69_000)
     parser.add_argument("--purchasers", type=int, default=69_000)
     parser.add_argument("--runs", type=int, default=20, help="timed requests of each page")
-    parser.add_argument("--notices", type=int, default=2_000, help="notices delivered, timed")
+    parser.add_argument("--notices", type=int, default=4_000, help="notices sent in batches")
+    parser.add_argument("--single", type=int, default=200, help="notices sent one by one")
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
 
@@ -249,24 +282,43 @@ def main() -> None:
         )
 
     n = args.notices
-    result = notices_time(recall, count=n)
+    result = notices_time(recall, count=n, single=args.single)
+    n, single = result["sent"], args.single
     print()
     print(
-        f"Notice dispatch: {n:,} recall notices ({result['message_bytes']:,} bytes each) to an "
-        f"aiosmtpd sink on 127.0.0.1 in the same process; notices_send wrote {n + 1:,} in "
+        f"Notice dispatch: recall notices ({result['message_bytes']:,} bytes each) to an aiosmtpd "
+        f"sink on 127.0.0.1 (its own process); notices_send wrote {n + single:,} in "
         f"{result['written_s']:.2f} s"
     )
-    print(f"{'':52}{'seconds':>9}{'msg/s':>9}{'ms/msg':>9}")
-    for label, seconds in (
+    print(f"{'':58}{'messages':>9}{'seconds':>9}{'msg/s':>9}{'ms/msg':>9}")
+    rows = (
         (
-            f"deliver() each, SMTP backend ({result['deliver_queries']} queries/msg)",
-            result["deliver_s"],
+            f"deliver_batch, batches of {n // 4:,} ({result['batch_queries']:.2f} queries/msg)",
+            n,
+            result["batch_s"],
         ),
-        ("  smtplib, one connection for all (yardstick)", result["one_connection_s"]),
-        ("  smtplib, a new connection each (yardstick)", result["each_connection_s"]),
-    ):
-        print(f"{label:52}{seconds:9.2f}{n / seconds:9.0f}{1000 * seconds / n:9.2f}")
-    print("  (deliver() sends through Django's SMTP backend: one connection per message)")
+        ("  smtplib, one connection a batch (yardstick)", n, result["one_connection_s"]),
+        (f"deliver() one by one ({result['deliver_queries']} queries/msg)", single,
+         result["deliver_s"]),
+        ("  smtplib, a new connection each (yardstick)", single, result["each_connection_s"]),
+    )  # fmt: skip
+    for label, count, seconds in rows:
+        print(
+            f"{label:58}{count:9,}{seconds:9.2f}{count / seconds:9.0f}{1000 * seconds / count:9.2f}"
+        )
+    batch_rate = n / result["batch_s"]
+    print(
+        f"deliver_batch / smtplib on one connection: "
+        f"{result['one_connection_s'] / result['batch_s']:.0%} of its speed "
+        "(batches and yardstick alternated, 4 rounds)"
+    )
+    from django.conf import settings
+
+    per_minute = settings.NOTICE_RATE_PER_MINUTE
+    print(
+        f"1,100,000 notices: {1_100_000 / batch_rate / 3600:.1f} h for one worker at this speed; "
+        f"{1_100_000 / (per_minute / 60) / 3600:.1f} h at NOTICE_RATE_PER_MINUTE={per_minute}"
+    )
 
 
 if __name__ == "__main__":

@@ -132,9 +132,14 @@ def manager_sign_in():
     from django.contrib.auth.models import Group
     from django.test import Client
 
+    from recallcases.workspace.models import StaffPolicy
     from recallcases.workspace.roles import RECALL_MANAGER
 
-    # No password: the client signs in with force_login.
+    # No password: the client signs in with force_login, and no second factor is asked (the
+    # policy is relaxed in the scratch database; the pages would send the client to set one up).
+    StaffPolicy.objects.update_or_create(
+        pk=StaffPolicy.SINGLETON_PK, defaults={"require_two_factor": False}
+    )
     user = get_user_model().objects.create_user(username="bench-manager", is_staff=True)
     user.groups.add(Group.objects.get(name=RECALL_MANAGER))
     client = Client()

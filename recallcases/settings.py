@@ -223,6 +223,15 @@ OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 OUTBOX_MAX_COUNTDOWN = 1800
 # How long a fresh row is left to its own publish-after-commit before the sweep takes it too.
 OUTBOX_SWEEP_GRACE_SECONDS = env.float("OUTBOX_SWEEP_GRACE_SECONDS", default=30.0)
+# Batches (deliver_batch: notices, cron): rows taken at once and sent over one connection; the
+# seconds a batch goes on taking the next row (inside the task's 60 s soft limit); how long its
+# rows stay leased to it (far beyond the batch's time plus a send's timeout: a row is never sent
+# by two batches); the most messages one worker sends per second (0: no limit): the provider's
+# rate divided by the workers that send.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=500)
+OUTBOX_BATCH_SECONDS = env.float("OUTBOX_BATCH_SECONDS", default=30.0)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=300.0)
+OUTBOX_RATE_PER_SECOND = env.float("OUTBOX_RATE_PER_SECOND", default=0.0)
 
 # Direct notice (recallcases.notices): recall notices and reminders sent per minute, all recalls.
 NOTICE_RATE_PER_MINUTE = env.int("NOTICE_RATE_PER_MINUTE", default=600)

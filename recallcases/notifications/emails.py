@@ -1,6 +1,6 @@
 """What each email says, in the consumer's language, and how it is put together."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 
@@ -209,6 +209,10 @@ class RegisteredKind:
     label: str | Promise
     # function(email) -> the message, rendered when it is sent.
     composer: Callable[[OutboundEmail], EmailMultiAlternatives]
+    # Optional: function(emails) -> for each, its message or the error composing it raised; for
+    # kinds sent by the thousand (notices), which render each template once per batch and
+    # language, and read what they need in one query.
+    batch_composer: Callable[[Sequence[OutboundEmail]], list] | None = None
 
 
 # kind → its label and composer. Only these kinds can be written (outbox_write). The claim emails
@@ -218,10 +222,15 @@ KINDS: dict[str, RegisteredKind] = {}
 
 
 def email_kind_register(
-    *, kind: str, label: str | Promise, composer: Callable[[OutboundEmail], EmailMultiAlternatives]
+    *,
+    kind: str,
+    label: str | Promise,
+    composer: Callable[[OutboundEmail], EmailMultiAlternatives],
+    batch_composer: Callable[[Sequence[OutboundEmail]], list] | None = None,
 ) -> None:
-    """Make `kind` an email the outbox can write, shown as `label`, rendered by `composer`."""
-    KINDS[kind] = RegisteredKind(label=label, composer=composer)
+    """Make `kind` an email the outbox can write, shown as `label`, rendered by `composer`
+    (and, for a batch, by `batch_composer` if given: the same messages, made faster)."""
+    KINDS[kind] = RegisteredKind(label=label, composer=composer, batch_composer=batch_composer)
 
 
 def email_kind_label(kind: str) -> str:
@@ -246,6 +255,32 @@ def compose(email: OutboundEmail) -> EmailMultiAlternatives:
     message = KINDS[email.kind].composer(email)
     message.extra_headers["Message-ID"] = email.message_id
     return message
+
+
+def compose_many(emails: Sequence[OutboundEmail]) -> list[EmailMultiAlternatives | Exception]:
+    """The messages of `emails`, in their order: for each, its message or the error raised
+    composing it (the batch records that email's failure and goes on with the others)."""
+    by_kind: dict[str, list[int]] = {}
+    for index, email in enumerate(emails):
+        by_kind.setdefault(email.kind, []).append(index)
+    messages: list = [None] * len(emails)
+    for kind, indexes in by_kind.items():
+        registered = KINDS[kind]
+        group = [emails[index] for index in indexes]
+        if registered.batch_composer is not None:
+            composed = registered.batch_composer(group)
+        else:
+            composed = []
+            for email in group:
+                try:
+                    composed.append(registered.composer(email))
+                except Exception as error:  # recorded as that email's failure
+                    composed.append(error)
+        for index, email, message in zip(indexes, group, composed, strict=True):
+            if not isinstance(message, Exception):
+                message.extra_headers["Message-ID"] = email.message_id
+            messages[index] = message
+    return messages
 
 
 def compose_claim_email(email: OutboundEmail) -> EmailMultiAlternatives:

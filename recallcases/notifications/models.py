@@ -88,6 +88,11 @@ class OutboundEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(db_index=True)
+    # Taken by a batch (`deliver_batch`) until then: no other worker sends it meanwhile. A batch
+    # that dies leaves it leased; once the time has passed, another batch takes it.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    # Which batch holds it: a batch records only the outcome of rows it still holds.
+    lease_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Printed in the message (emails' footers; texts too): the consumer types it on /<lang>/verify/

@@ -3,6 +3,8 @@
 import logging
 import random
 import smtplib
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,8 +14,10 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.mail import mailers
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import connection as db_connection
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +27,7 @@ from recallcases.claims.lifecycle import STEPS, SUBMISSION, reminders
 from recallcases.claims.models import Claim, ClaimEvent
 from recallcases.claims.services import ClaimRefused, claim_links_revoke
 from recallcases.claims.services.codes import PoolLevel
-from recallcases.notifications.emails import KINDS, compose, new_message_id
+from recallcases.notifications.emails import KINDS, compose, compose_many, new_message_id
 from recallcases.notifications.models import Channel, EmailState, OutboundEmail, TextOptOut
 from recallcases.notifications.models import EmailKind as K
 from recallcases.notifications.texts import TextNotWanted, text_send, text_wanted
@@ -32,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 # The Celery task that sends one outbox row (notifications/tasks.py).
 SEND_TASK = "recallcases.notifications.tasks.send_outbound_email"
+# The Celery task that sends a batch of due rows over one connection (notifications/tasks.py).
+BATCH_TASK = "recallcases.notifications.tasks.outbox_send_batch"
 
 # (from status, to status) → the email that step sends, as the claims' lifecycle table says.
 STEP_EMAILS = {
@@ -184,6 +190,19 @@ def _publish(due: list[tuple[int, datetime]]) -> None:
         outbox_enqueue(email_id=email_id, countdown=countdown)
 
 
+def outbox_batch_enqueue(*, countdown: float | None = None, horizon: float = 0.0) -> bool:
+    """Ask a worker to send a batch: the rows due now, or within `horizon` seconds, each at its
+    time. Never raises (the sweep sends what no batch took)."""
+    try:
+        current_app.signature(BATCH_TASK, kwargs={"horizon": horizon}).apply_async(
+            countdown=countdown
+        )
+    except Exception:  # the broker, or an eager run's own failure: the rows stay pending
+        logger.warning("outbox: a batch not handed to a worker; the sweep will send its emails")
+        return False
+    return True
+
+
 def outbox_enqueue(*, email_id: int, countdown: float | None = None) -> bool:
     """Ask a worker to send one email; never raises (the sweeper retries what is not published).
 
@@ -207,6 +226,7 @@ def outbox_due(*, now=None, limit: int = 500) -> list[int]:
     grace = timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
     return list(
         OutboundEmail.objects.filter(state=EmailState.PENDING, next_attempt_at__lte=now - grace)
+        .filter(_not_leased(now))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -338,7 +358,6 @@ def _write_reminder(*, claim: Claim, kind: str, period: int, now) -> int:
 
 
 # Sending one outbox row: once, and only once as far as this side can tell.
-logger = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -383,6 +402,7 @@ def deliver(*, email_id: int) -> tuple[Outcome, float]:
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("claim__recall", "claim__product", "event")
             .filter(pk=email_id, state=EmailState.PENDING, next_attempt_at__lte=now)
+            .filter(_not_leased(now))
             .first()
         )
         if email is None:
@@ -412,6 +432,207 @@ def deliver(*, email_id: int) -> tuple[Outcome, float]:
         email.state, email.sent_at, email.last_error = EmailState.SENT, timezone.now(), ""
         email.save(update_fields=["attempts", "state", "sent_at", "last_error"])
         return Outcome.SENT, 0
+
+
+def _not_leased(now: datetime) -> Q:
+    """Rows no live batch holds: never leased, or leased by a batch whose time is over."""
+    return Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+
+
+def _record_failure(email: OutboundEmail, error: BaseException, now: datetime, **lease) -> Outcome:
+    """Record a failed try of `email` (held by the batch `lease`, if given): RETRY or FAILED."""
+    attempts = email.attempts + 1
+    summary = error_summary(error)
+    changes: dict = {"attempts": attempts, "last_error": summary}
+    if lease:
+        changes.update(leased_until=None, lease_id=None)
+    if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        changes["state"] = EmailState.FAILED
+        logger.error("outbox: email %s failed for good: %s", email.pk, summary)
+        outcome = Outcome.FAILED
+    else:
+        changes["next_attempt_at"] = now + timedelta(seconds=retry_delay(attempts))
+        logger.warning("outbox: email %s try %s failed", email.pk, attempts)
+        outcome = Outcome.RETRY
+    OutboundEmail.objects.filter(pk=email.pk, **lease).update(**changes)
+    return outcome
+
+
+@dataclass
+class BatchResult:
+    """What one batch did: counts of its rows by outcome."""
+
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    # Taken, then handed back unsent: the batch's time was up, or the mail server went away.
+    released: int = 0
+    # Whether it took as many rows as it could: more may be waiting.
+    full: bool = False
+
+    def count(self, outcome: Outcome) -> None:
+        setattr(self, str(outcome), getattr(self, str(outcome)) + 1)
+
+
+# A batch stops after this many failures in a row: the mail server is away, not one message bad.
+BATCH_FAILURES_IN_A_ROW = 3
+# Rows a batch marks sent in one statement when it sends without waiting (see _SentMarks).
+MARKS_PER_STATEMENT = 10
+
+
+def deliver_batch(
+    *,
+    limit: int | None = None,
+    horizon: float = 0.0,
+    sleep: Callable[[float], object] = time.sleep,
+) -> BatchResult:
+    """Send the pending rows due now (or within `horizon` seconds, each at its time) over one
+    connection to the mail server, and record each outcome as it comes.
+
+    How it stays once-only (docs/adr/0005-email-outbox.md): the rows are taken with
+    `SELECT ... FOR UPDATE SKIP LOCKED` and leased to this batch (`leased_until`, `lease_id`) in
+    one short transaction, so no other batch, task or sweep sends them meanwhile; each row is
+    marked sent (or its failure recorded) in its own statement as soon as the server answered,
+    and only while this batch still holds it. The batch stops taking the next row once
+    OUTBOX_BATCH_SECONDS have passed, far inside the lease, and hands back what it did not send.
+    A batch that dies leaves its rows leased: once the lease is over, any batch or the sweep
+    takes them again. The one row that may go twice is the one whose server answer came and whose
+    mark did not (the window of ADR 0005), with the same Message-ID.
+
+    Each template is rendered once per language for the batch (`compose_many`), and at most
+    OUTBOX_RATE_PER_SECOND messages go per second (0: no limit) from this worker.
+    """
+    limit = limit or settings.OUTBOX_BATCH_SIZE
+    started = time.monotonic()
+    budget = settings.OUTBOX_BATCH_SECONDS
+    lease_id = uuid.uuid4()
+    now = timezone.now()
+    result = BatchResult()
+    with transaction.atomic():
+        ids = list(
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            # Texts go one by one through their provider (deliver); a batch is emails.
+            .filter(channel=Channel.EMAIL)
+            .filter(state=EmailState.PENDING, next_attempt_at__lte=now + timedelta(seconds=horizon))
+            .filter(_not_leased(now))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return result
+        OutboundEmail.objects.filter(pk__in=ids).update(
+            leased_until=now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), lease_id=lease_id
+        )
+    result.full = len(ids) == limit
+    emails = list(
+        OutboundEmail.objects.filter(lease_id=lease_id)
+        .select_related("claim__recall", "claim__product", "event")
+        .order_by("next_attempt_at", "pk")
+    )
+    messages = compose_many(emails)
+    interval = 1 / settings.OUTBOX_RATE_PER_SECOND if settings.OUTBOX_RATE_PER_SECOND > 0 else 0
+    connection = mailers.default
+    failures_in_a_row = 0
+    next_send = time.monotonic()
+    marks = _SentMarks(lease_id)
+    _marks_without_flush(True)
+    try:
+        for email, message in zip(emails, messages, strict=True):
+            if time.monotonic() - started > budget or failures_in_a_row >= BATCH_FAILURES_IN_A_ROW:
+                break
+            wait = max(
+                next_send - time.monotonic(),
+                (email.next_attempt_at - timezone.now()).total_seconds(),
+            )
+            if wait > 0:
+                marks.flush()  # nothing waits unmarked while the batch waits
+                sleep(wait)
+            next_send = time.monotonic() + interval
+            outcome = _batch_send(connection, email, message, lease_id=lease_id)
+            if outcome == Outcome.SENT:
+                marks.add(email.pk)
+            result.count(outcome)
+            failures_in_a_row = 0 if outcome == Outcome.SENT else failures_in_a_row + 1
+    finally:
+        _close_quietly(connection)
+        marks.flush()
+        # What this batch did not get to goes back to the pool, for the next batch or the sweep.
+        result.released = OutboundEmail.objects.filter(
+            lease_id=lease_id, state=EmailState.PENDING
+        ).update(leased_until=None, lease_id=None)
+        _marks_without_flush(False)
+    return result
+
+
+def _marks_without_flush(on: bool) -> None:
+    """On PostgreSQL, let this session's commits return before the WAL reaches the disk.
+
+    A mark is one small commit per message; waiting for the disk (fsync) each time cost more
+    than sending the message. A worker that dies loses nothing committed; only a crash of the
+    database server itself can forget the last fraction of a second of marks (at most three times
+    wal_writer_delay), and those messages go again, with their Message-ID (ADR 0005).
+    """
+    if db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO off" if on else "RESET synchronous_commit")
+
+
+def _batch_send(connection, email: OutboundEmail, message, *, lease_id) -> Outcome:
+    """Send one message of a batch on `connection` and record the outcome in one statement."""
+    if isinstance(message, Exception):  # it could not be composed
+        return _record_failure(email, message, timezone.now(), lease_id=lease_id)
+    try:
+        # Open once (after a failure: again) and kept open: a backend's send_messages opens and
+        # closes a connection of its own when none is open.
+        connection.open()
+        if not connection.send_messages([message]):
+            raise smtplib.SMTPException("the mail backend sent nothing")
+    except Exception as error:  # any failure of the mail server, the provider or the network
+        # The connection may be broken: the next message opens a new one.
+        _close_quietly(connection)
+        return _record_failure(email, error, timezone.now(), lease_id=lease_id)
+    return Outcome.SENT
+
+
+class _SentMarks:
+    """The rows a batch sent and has not marked sent yet.
+
+    Marked MARKS_PER_STATEMENT at a time, and whenever the batch is about to wait (a rate, a row
+    not due yet) or ends: sending flat out, a statement per message cost as much as the message;
+    sending at a rate, each is marked alone. A batch that dies sends again (after its lease) the
+    rows it had not marked: at most MARKS_PER_STATEMENT - 1 besides the one in flight.
+    """
+
+    def __init__(self, lease_id):
+        self.lease_id = lease_id
+        self.ids: list[int] = []
+
+    def add(self, email_id: int) -> None:
+        self.ids.append(email_id)
+        if len(self.ids) >= MARKS_PER_STATEMENT:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.ids:
+            return
+        marked = OutboundEmail.objects.filter(pk__in=self.ids, lease_id=self.lease_id).update(
+            state=EmailState.SENT,
+            sent_at=timezone.now(),
+            last_error="",
+            attempts=F("attempts") + 1,
+            leased_until=None,
+            lease_id=None,
+        )
+        if marked != len(self.ids):  # cannot happen inside the lease; said loudly if it does
+            logger.error("outbox: %s emails sent after their batch lost its lease", len(self.ids))
+        self.ids = []
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # a connection already broken: nothing to close
+        logger.info("outbox: the mail connection closed with an error")
 
 
 # A consumer's reply to a status text. Carriers and providers honour these words themselves too;

@@ -203,6 +203,10 @@ class Mailbox:
 
     messages: list[Received] = field(default_factory=list)
     dropped: list[Received] = field(default_factory=list)
+    # The client address (host, port) of each message received: one per connection.
+    peers: list[tuple] = field(default_factory=list)
+    # When set: `hold` is set by the server itself once this many messages were received.
+    hold_after: int | None = None
     refusing: threading.Event = field(default_factory=threading.Event)
     hold: threading.Event = field(default_factory=threading.Event)
     receiving: threading.Event = field(default_factory=threading.Event)
@@ -212,6 +216,10 @@ class Mailbox:
         received = _parse(envelope)
         if self.refusing.is_set():
             return "451 4.3.0 Try again later"
+        with self.lock:
+            if self.hold_after is not None and len(self.messages) >= self.hold_after:
+                self.hold.set()
+                self.hold_after = None
         if self.hold.is_set():
             self.receiving.set()
             try:
@@ -228,6 +236,7 @@ class Mailbox:
                 return "451 4.3.0 Connection lost"
         with self.lock:
             self.messages.append(received)
+            self.peers.append(tuple(session.peer))
         return "250 2.0.0 OK"
 
     def received(self) -> list[Received]:
@@ -353,9 +362,10 @@ def celery_worker(request, postgres, transactional_db, broker, smtp_server, tmp_
     )
     workers: list[Worker] = []
 
-    def start(name: str = "") -> Worker:
+    def start(name: str = "", **settings_env: str) -> Worker:
+        """A ready worker; `settings_env` sets more of its environment (e.g. a short lease)."""
         name = name or f"worker{len(workers) + 1}"
-        worker = Worker(name=name, log=tmp_path / f"{name}.log", env=env)
+        worker = Worker(name=name, log=tmp_path / f"{name}.log", env={**env, **settings_env})
         workers.append(worker)
         worker.wait_ready()
         return worker

@@ -15,7 +15,11 @@ from recallcases.audit.services import audit_record
 from recallcases.notices.models import NoticeEmail, Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS, notices_due_soon, purchaser_claimed
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
-from recallcases.notifications.services import EmailDraft, outbox_enqueue, outbox_write_many
+from recallcases.notifications.services import (
+    EmailDraft,
+    outbox_batch_enqueue,
+    outbox_write_many,
+)
 from recallcases.recalls.models import Recall
 
 logger = logging.getLogger(__name__)
@@ -102,8 +106,9 @@ def notices_send(
     Why not only Celery countdowns: a countdown lives in the broker, so a lost publish or a
     restart would hand the rows to the outbox sweep all at once, and a countdown may not exceed
     OUTBOX_MAX_COUNTDOWN (30 min, about 18,000 notices at 600 a minute). With the time in the row,
-    the beat task `notices_tick` publishes each minute the rows due in the coming minute, with a
-    countdown each, and the sweep picks up anything whose publish was lost, when it is due.
+    the beat task `notices_tick` publishes each minute batches for the rows due in the coming
+    minute, each sending its rows at their time over one connection, and the sweep picks up
+    anything whose publish was lost, when it is due.
     """
     now = now or timezone.now()
     batch = NoticeBatch()
@@ -176,8 +181,10 @@ def _record_written(purchaser: Purchaser, email: OutboundEmail, *, now: datetime
 
 
 def notices_publish(*, now: datetime | None = None, email_ids=None) -> list[tuple[int, float]]:
-    """Hand to workers the notices due in the coming minute, each with its countdown.
+    """Hand to workers the notices due in the coming minute, in batches sent over one connection.
 
+    The minute is cut in windows of OUTBOX_BATCH_SECONDS; for each, enough batch tasks
+    (OUTBOX_BATCH_SIZE rows each) start at the window's start and send each row at its time.
     Returns (email id, countdown in seconds) for each row handed over. With tasks run in-process
     (no broker) a countdown would be ignored, so only rows due now are handed over; `outbox_send`
     (cron) sends the others when they are due.
@@ -186,12 +193,21 @@ def notices_publish(*, now: datetime | None = None, email_ids=None) -> list[tupl
     due = notices_due_soon(
         now=now, since=now - PUBLISH_BEHIND, until=now + PUBLISH_AHEAD, email_ids=email_ids
     )
-    published = []
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        due = [(email_id, countdown) for email_id, countdown in due if countdown <= 0]
+    window = max(settings.OUTBOX_BATCH_SECONDS, 1.0)
+    windows: dict[float, list[tuple[int, float]]] = {}
     for email_id, countdown in due:
-        if countdown > 0 and settings.CELERY_TASK_ALWAYS_EAGER:
-            continue
-        if outbox_enqueue(email_id=email_id, countdown=countdown or None):
-            published.append((email_id, countdown))
+        windows.setdefault(countdown // window * window, []).append((email_id, countdown))
+    published = []
+    for start, rows in sorted(windows.items()):
+        batches = -(-len(rows) // settings.OUTBOX_BATCH_SIZE)
+        horizon = 0.0 if settings.CELERY_TASK_ALWAYS_EAGER else window
+        handed = [
+            outbox_batch_enqueue(countdown=start or None, horizon=horizon) for _ in range(batches)
+        ]
+        if all(handed):
+            published.extend(rows)
     return published
 
 
