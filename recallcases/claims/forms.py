@@ -82,7 +82,8 @@ class ClaimDetailsForm(forms.Form):
     text_opt_in = forms.BooleanField(
         label=_("Also text me each change of status (mobile number only)"),
         help_text=_(
-            "A text with your claim's reference and a link, nothing else. Reply STOP to stop them."
+            "A text with your claim's reference, a link and a verification code, nothing else. "
+            "Reply STOP to stop them."
         ),
         required=False,
     )

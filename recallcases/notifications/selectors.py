@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from recallcases.core.retention import months_before
 from recallcases.notifications.emails import email_kind_label
-from recallcases.notifications.models import EmailState, OutboundEmail
+from recallcases.notifications.models import Channel, EmailState, OutboundEmail
 from recallcases.notifications.retention import emails_with_recall
 from recallcases.notifications.tokens import (
     VERIFICATION_ALPHABET,
@@ -37,6 +37,8 @@ class SentMessage:
     recall: Recall | None
     # The claim's reference, all but its last characters hidden; empty when about no claim.
     claim_reference_end: str
+    # A status text (to the claim's mobile number) rather than an email.
+    text: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def message_verification(*, code: str, now: datetime) -> MessageVerification:
             OutboundEmail.objects.filter(verification_code=code, state=EmailState.SENT)
         )
         .select_related("claim")
-        .only("kind", "sent_at", "claim__reference")
+        .only("kind", "channel", "sent_at", "claim__reference")
         .order_by("-sent_at")[:MATCHES_SHOWN]
     )
     recalls = Recall.objects.in_bulk({row.retention_recall_id for row in rows} - {None})
@@ -76,6 +78,7 @@ def message_verification(*, code: str, now: datetime) -> MessageVerification:
             sent_at=row.sent_at,
             recall=recall,
             claim_reference_end=row.claim.reference[-4:] if row.claim else "",
+            text=row.channel == Channel.TEXT,
         )
         fresh = row.sent_at >= months_before(now, _retention_months(recall))
         (current if fresh else expired).append(message)

@@ -1,7 +1,8 @@
 """What a status text says, in the consumer's language, and how it is sent (django-sms).
 
-A text names the claim's reference, its status and the private status link, and nothing else:
-no name, no product, no address. It goes to the claim's mobile number (Claim.text_number) only
+A text names the claim's reference, its status, the private status link and the message's
+verification code (checked on /<lang>/verify/, like every email's), and nothing else: no name, no
+product, no address. It goes to the claim's mobile number (Claim.text_number) only
 while the consumer's opt-in stands and the number has not replied STOP.
 """
 
@@ -14,8 +15,12 @@ from sms import Message, get_connection
 from recallcases.claims.models import ClaimStatus
 from recallcases.claims.services import claim_link_for
 from recallcases.notifications.models import OutboundEmail, TextOptOut
+from recallcases.notifications.tokens import verification_code_shown
 
-TEXT = _("Claim %(reference)s: %(status)s. Details: %(link)s Reply STOP to stop these texts.")
+TEXT = _(
+    "Claim %(reference)s: %(status)s. Details: %(link)s Code: %(code)s. "
+    "Reply STOP to stop these texts."
+)
 
 
 class TextNotWanted(Exception):
@@ -39,7 +44,12 @@ def compose_text(row: OutboundEmail) -> str:
         token = claim_link_for(claim=claim, key=row.message_id)
         link = settings.SITE_URL + reverse("consumer:claim_status", kwargs={"token": token})
         status = ClaimStatus(row.event.to_status if row.event else claim.status).label
-        return str(TEXT) % {"reference": claim.reference, "status": status, "link": link}
+        return str(TEXT) % {
+            "reference": claim.reference,
+            "status": status,
+            "link": link,
+            "code": verification_code_shown(row.verification_code or ""),
+        }
 
 
 def text_send(row: OutboundEmail) -> None:

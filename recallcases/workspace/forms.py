@@ -251,5 +251,6 @@ class PhoneClaimForm(ClaimDetailsForm):
                 "The caller wants status texts on this mobile number"
             )
             self.fields["text_opt_in"].help_text = _(
-                "Texts carry the reference and a link only; replying STOP stops them."
+                "Texts carry the reference, a link and a verification code only; replying STOP "
+                "stops them."
             )

@@ -18,6 +18,7 @@ from recallcases.core.phones import phone_e164
 from recallcases.core.photo_pipeline import process_photo
 from recallcases.notifications.models import Channel, EmailState, OutboundEmail, TextOptOut
 from recallcases.notifications.services import Outcome, deliver
+from recallcases.notifications.tokens import verification_code_shown
 from recallcases.workspace.roles import REVIEWER
 from tests.conftest import member_of
 from tests.factories import consumer_details
@@ -84,6 +85,25 @@ def test_a_consumer_who_opted_in_gets_each_step_as_a_text_in_their_language(spea
     link = next(word for word in text.split() if "/status/" in word)
     assert claim.name not in text and claim.email not in text and "Sherbrooke" not in text
     assert "514" not in text.replace(link, "")
+
+
+def test_a_text_carries_its_verification_code_in_the_consumers_language(client, speaker):
+    # given: a Spanish-speaking consumer who asked for texts, and their claim's first text sent
+    claim = file_claim(speaker, language="es-us")
+    send_all()
+    row = OutboundEmail.objects.get(channel=Channel.TEXT)
+    text = sms.outbox[-1].body
+    # then: the text prints its own code, as emails do, in Spanish, and nothing personal
+    code = verification_code_shown(row.verification_code)
+    assert f"Código: {code}." in text and "Responda STOP" in text
+    assert code != verification_code_shown(
+        OutboundEmail.objects.get(channel="email").verification_code
+    )
+    assert claim.name not in text and claim.email not in text
+    # and the verify page confirms it as a text
+    page = client.post("/es-us/verify/", {"code": code}).content.decode()
+    assert "Sí, nosotros enviamos este mensaje." in page
+    assert "Un mensaje de texto a su número de celular" in page
 
 
 def test_no_text_without_the_opt_in(speaker):

@@ -13,7 +13,7 @@ from recallcases.claims.transitions import SYSTEM, claim_transition
 from recallcases.incidents.services import incident_report
 from recallcases.notices.models import Purchaser
 from recallcases.notifications.emails import CONTENT, KINDS, compose, verification_context
-from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
+from recallcases.notifications.models import Channel, EmailKind, EmailState, OutboundEmail
 from recallcases.notifications.selectors import VerificationAnswer, message_verification
 from recallcases.notifications.services import outbox_write
 from recallcases.notifications.tokens import (
@@ -107,6 +107,25 @@ def test_the_page_confirms_a_real_code_without_personal_data(client, speaker):
     for personal in ("Jordan", "Smith", "jo@example.com", claim.serial, claim.city):
         assert personal not in page
     assert "never asks for payment" in page
+
+
+def test_the_page_confirms_a_status_texts_code_as_a_text(client, speaker):
+    # given: a status text sent about a claim, and the step's email (another code)
+    claim, _token = claim_with_link(product=speaker, name="Jordan Smith", phone="514 555-0199")
+    text = sent(OutboundEmailFactory(kind=EmailKind.VERIFIED, claim=claim, channel=Channel.TEXT))
+    email = sent(OutboundEmailFactory(kind=EmailKind.VERIFIED, claim=claim))
+    # when: the text's code is typed
+    page = client.post(VERIFY, {"code": shown(text)}).content.decode()
+    # then: yes, a text message (not an email), its step and the claim's reference end only
+    verdict = re.search(r'id="verdict".*?</div>', page, re.S).group(0)
+    assert "Yes, we sent this message." in verdict
+    assert "A text message to your mobile number (“Claim verified”)" in verdict
+    assert claim.reference[-4:] in verdict and claim.reference not in page
+    for personal in ("Jordan", "514", "555-0199"):
+        assert personal not in page
+    # and the email's code is still described as the email
+    page = client.post(VERIFY, {"code": shown(email)}).content.decode()
+    assert "“Claim verified”, sent on" in page and "A text message" not in page
 
 
 def test_the_page_says_an_unknown_code_is_not_ours(client, speaker):
