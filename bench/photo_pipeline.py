@@ -62,7 +62,7 @@ def main() -> None:
     ):
         print(f"{label:30}{median_ms:11.1f}{p95_ms:9.1f}")
     print(f"{'ratio process_photo / naive':30}{ratio[0]:11.2f}{ratio[1]:9.2f}")
-    # The checks a form makes before it decodes (ADR 0007), against the whole pipeline.
+    # The checks a form makes before it decodes (ADR 0009), against the whole pipeline.
     inspect_ms, pipeline_ms = time_alternately(
         lambda: inspect_photo(upload), lambda: process_photo(upload), runs=args.runs
     )

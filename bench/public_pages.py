@@ -12,7 +12,7 @@ the same CSRF cookie and token. DEBUG is off, as in production. Run from the rep
 
 Then the claim form's POST with a 12-megapixel phone photo (bench/photo_pipeline.py makes it),
 interleaved with the same yardstick: a claim filed (a new recalled serial each time), and a form
-sent back for a mistyped email (ADR 0007: the photo's header is checked, the photo not decoded).
+sent back for a mistyped email (ADR 0009: the photo's header is checked, the photo not decoded).
 
 `--profile N` also runs N requests of each page under cProfile and prints where the time went.
 """

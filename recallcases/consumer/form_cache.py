@@ -2,7 +2,7 @@
 but for the serial a visitor typed.
 
 crispy-forms renders a form through a template per field (the claim form's state list, one per
-option): three quarters of the claim form page's time, a fifth of the recall page's (ADR 0008).
+option): three quarters of the claim form page's time, a fifth of the recall page's (ADR 0010).
 The HTML is rendered once per key (for a recall's forms: its copy, `Recall.page_version`, see
 recalls.selectors.recall_open_by_slug, and the form's shape) and language, with a mark where the
 visitor's serial goes; each request puts its serial, escaped as the template would have, in place

@@ -44,7 +44,7 @@ class PhotoField(forms.FileField):
 
     Only in a `PhotoForm`: the field checks the header (bytes, format, pixels: under a
     millisecond) with the other fields; the form decodes and re-encodes the photo (a fifth of a
-    second for a phone's photo, ADR 0007) once every other check passed, and only then does
+    second for a phone's photo, ADR 0009) once every other check passed, and only then does
     `cleaned_data` hold the `ProcessedPhoto`.
     """
 

@@ -1,6 +1,6 @@
 """What the public pages cost in queries, and that what made them cheaper changed nothing a
 consumer sees: the checked serial in a signed cookie, the recall from the cache, forms rendered
-once (bench/public_pages.py times them; docs/adr/0008-public-pages-speed.md says why)."""
+once (bench/public_pages.py times them; docs/adr/0010-public-pages-speed.md says why)."""
 
 import pytest
 from django.conf import settings

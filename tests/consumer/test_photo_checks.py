@@ -1,5 +1,5 @@
 """A claim's photo: its header is checked with the other fields, and it is decoded only once the
-rest of the form is valid (ADR 0007)."""
+rest of the form is valid (ADR 0009)."""
 
 import pytest
 
