@@ -26,7 +26,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed ## Create .venv and install the pinned requirements
 
 run: export DEBUG ?= true
-run: install ## Set up (migrate, demo recall and login) and serve on http://127.0.0.1:8000
+run: install ## Set up (migrate, demo recalls and logins) and serve on http://127.0.0.1:8000
 	$(PY) bin/ensure-database
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)

@@ -2,7 +2,6 @@
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -12,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
-from recallcases.recalls.demo import demo_recall_load
+from recallcases.recalls.demo import POWER_BANK_FILE, demo_recall_load
 from recallcases.workspace.roles import (
     ADMINISTRATOR,
     FULFILMENT,
@@ -102,9 +101,6 @@ def recall(db):
 def speaker(recall):
     """The Soundcore speaker (A3102): its demo serials are A3102DMX10000001 to ...0500."""
     return recall.products.get(model="A3102")
-
-
-POWER_BANK_FILE = Path(__file__).parent / "data" / "anker-power-banks-2025.json"
 
 
 @pytest.fixture

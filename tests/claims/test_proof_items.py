@@ -1,7 +1,7 @@
 """Proof rules per recall: the photos a claim needs, each its own upload with its instruction and
 example picture; which of them staff must open before verifying.
 
-The power bank recall (tests/data/anker-power-banks-2025.json) asks for two photos, the label and
+The power bank recall (recalls/data/anker-power-banks-2025.json) asks for two photos, the label and
 the unit marked "recalled" with the date and the owner's name, both to be seen before verifying,
 and an optional receipt. The speaker recall lists no proof items: one photo of the serial label,
 as it always did.

@@ -8,7 +8,6 @@ import json
 import re
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -41,6 +40,7 @@ from recallcases.claims.transitions import (
 )
 from recallcases.notifications.models import OutboundEmail
 from recallcases.notifications.tasks import send_outbound_email
+from recallcases.recalls.demo import POWER_BANK_FILE
 from recallcases.recalls.recall_file import RecallFileInvalid, recall_file_check
 from recallcases.recalls.services import recall_load, registry_import
 from recallcases.reports.selectors.cpsc import cpsc_report
@@ -52,7 +52,6 @@ from tests.factories import ProductFactory, RecallFactory, claim_with_link
 pytestmark = pytest.mark.django_db
 
 S = ClaimStatus
-POWER_BANK_FILE = Path(__file__).parent.parent / "data" / "anker-power-banks-2025.json"
 REPLACEMENT = {
     "remedy": "replacement",
     "label_en": "Free replacement speaker",

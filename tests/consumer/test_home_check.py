@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from recallcases.recalls.demo import POWER_BANK_FILE
 from recallcases.recalls.models import Recall
 from recallcases.recalls.selectors import serial_lookup_any
 from recallcases.recalls.services import recall_load, registry_import
-from tests.consumer.test_second_recall import POWER_BANK_FILE
 from tests.factories import ProductFactory, RecallFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,13 +1,12 @@
 """A second recall, loaded from its file, speaks of its own product on every page and email.
 
-The power bank recall (tests/data/anker-power-banks-2025.json) differs from the speaker recall on
+The power bank recall (recalls/data/anker-power-banks-2025.json) differs from the speaker recall on
 each fact a consumer reads: the product noun (a feminine one in French), 14-character serials
 printed elsewhere, an order number of another shape, sold at several stores, and the United
 States only. None of the speaker recall's words or numbers may show on its pages or emails.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -21,7 +20,6 @@ from tests.images import jpeg_bytes, photo_upload
 
 pytestmark = pytest.mark.django_db
 
-POWER_BANK_FILE = Path(__file__).parent.parent / "data" / "anker-power-banks-2025.json"
 SLUG = "anker-power-banks-2025"
 RECALLED = "A1263PB0000042"
 # The speaker recall's words and numbers. "Amazon" alone is not here: the power banks were sold

@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -12,14 +11,13 @@ from recallcases.claims.models import Claim, ClaimStatus, RemedyCode
 from recallcases.claims.services import claim_photo_seen
 from recallcases.claims.services.codes import remedy_codes_import
 from recallcases.claims.transitions import CONSUMER, Actor, claim_transition
+from recallcases.recalls.demo import POWER_BANK_FILE
 from recallcases.recalls.services import recall_load, registry_import
 from recallcases.workspace.roles import RECALL_MANAGER
 from tests.conftest import member_of
 from tests.images import jpeg_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-POWER_BANK_FILE = Path(__file__).parent.parent / "data" / "anker-power-banks-2025.json"
 
 
 def test_consumer_chooses_a_gift_card_on_a_phone(live_server, phone, tmp_path):

@@ -13,12 +13,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from recallcases.recalls.demo import DEMO_RECALL_FILE
+from recallcases.recalls.demo import DEMO_RECALL_FILE, POWER_BANK_FILE
 from recallcases.recalls.models import Product, ProofItem, Recall
 from recallcases.recalls.recall_file import RecallFileInvalid, loadable_fields, recall_file_check
 from recallcases.recalls.services import recall_load
 
-POWER_BANK_FILE = Path(__file__).parent.parent / "data" / "anker-power-banks-2025.json"
 DOC = Path(settings.BASE_DIR) / "docs" / "recall-file.md"
 SPEAKERS = json.loads(DEMO_RECALL_FILE.read_text(encoding="utf-8"))
 
@@ -63,7 +62,7 @@ def test_recall_file_doc_names_every_field_and_points_to_both_examples():
     for name in [*loadable_fields(Recall), *loadable_fields(Product), *loadable_fields(ProofItem)]:
         assert f"`{name}`" in doc, name
     assert "recallcases/recalls/data/anker-speakers-2024.json" in doc
-    assert "tests/data/anker-power-banks-2025.json" in doc
+    assert "recallcases/recalls/data/anker-power-banks-2025.json" in doc
 
 
 @pytest.mark.parametrize(

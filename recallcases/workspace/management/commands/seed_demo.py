@@ -6,7 +6,13 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from recallcases.claims.demo import demo_claim_ship, demo_claims_load
-from recallcases.recalls.demo import DEMO_RANGES, demo_recall_load
+from recallcases.claims.demo_power_banks import demo_power_bank_claim_load
+from recallcases.recalls.demo import (
+    DEMO_RANGES,
+    POWER_BANK_DEMO_RANGES,
+    demo_power_banks_load,
+    demo_recall_load,
+)
 from recallcases.workspace.models import StaffPolicy
 from recallcases.workspace.roles import (
     ADMINISTRATOR,
@@ -30,8 +36,8 @@ DEMO_STAFF = [
 
 class Command(BaseCommand):
     help = (
-        "Load the speaker recall, its demo serial registry, demo staff logins (one per role) "
-        "and a few demo claims. Running it again changes nothing."
+        "Load the speaker recall and the power bank recall, their demo serial registries, demo "
+        "staff logins (one per role) and a few demo claims. Running it again changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -51,6 +57,7 @@ class Command(BaseCommand):
                 "with DEBUG on (make run). To create them anyway, say --allow-demo-accounts."
             )
         recall = demo_recall_load()
+        power_banks = demo_power_banks_load()
         created_any = False
         for username, role in DEMO_STAFF:
             user, created = get_user_model().objects.get_or_create(
@@ -68,12 +75,17 @@ class Command(BaseCommand):
             )
         links = demo_claims_load(recall=recall)
         # One demo claim shipped (by the fulfilment login), as its status page shows it.
-        demo_claim_ship(recall=recall, shipper=get_user_model().objects.get(username="fulfilment"))
+        shipper = get_user_model().objects.get(username="fulfilment")
+        demo_claim_ship(recall=recall, shipper=shipper)
+        # The power bank's demo claim, filed in Spanish and shipped too.
+        power_bank_link = demo_power_bank_claim_load(recall=power_banks, shipper=shipper)
         base_url = base_url.rstrip("/")
         lines = [
             "",
             f"  Recall page:   {base_url}/en/{recall.slug}/",
             f"  En français:   {base_url}/fr-ca/{recall.slug}/",
+            f"  Second recall: {base_url}/en/{power_banks.slug}/   (US only; en español: "
+            f"{base_url}/es-us/{power_banks.slug}/)",
             f"  Staff:         {base_url}/workspace/   (the admin: {base_url}/admin/)",
             "                 users "
             + ", ".join(f"{name} ({role})" for name, role in DEMO_STAFF)
@@ -93,10 +105,18 @@ class Command(BaseCommand):
             ),
             "  Demo claims, in the queue; each one's private status link (new on every run):",
             *(f"    {reference}  {base_url}/en/status/{token}/" for reference, token in links),
+            *(
+                f"    {reference}  {base_url}/es-us/status/{token}/   (power bank, shipped, "
+                "in Spanish)"
+                for reference, token in [power_bank_link]
+                if power_bank_link
+            ),
             "  Demo serials (made up for this demo, in the real shape):",
         ]
-        for demo in DEMO_RANGES:
-            product = recall.products.get(model=demo.model)
+        ranges = [(recall, d) for d in DEMO_RANGES]
+        ranges += [(power_banks, d) for d in POWER_BANK_DEMO_RANGES]
+        for demo_recall, demo in ranges:
+            product = demo_recall.products.get(model=demo.model)
             lines.append(f"    {product.name_en} ({demo.model})")
             lines.append(f"      recalled:     {demo.first_serial} to {demo.last_serial}")
             lines.append(f"      not recalled: {', '.join(demo.not_recalled)}")
