@@ -70,6 +70,14 @@ class Claim(models.Model):
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     photos_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # The dates the reports count by, kept by the database from the claim's events and shipments
+    # (migration 0009's triggers; `claim_milestones_rebuild` recomputes them): the first
+    # "replacement shipped" event, the first recorded shipment, the first "disposal confirmed"
+    # event. Never written by Django: a report reads them instead of every claim's events.
+    first_shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_shipment_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disposal_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -92,6 +100,8 @@ class Claim(models.Model):
             models.Index(fields=["created_at", "id"], name="claim_age"),
             models.Index(fields=["recall", "serial"], name="claim_serial"),
             models.Index(fields=["email"], name="claim_email"),
+            # The queue's search by serial across recalls (claim_serial needs the recall first).
+            models.Index(fields=["serial"], name="claim_serial_any_recall"),
         ]
         permissions = [
             ("verify_claim", "Can verify or reject claims and ask for information"),

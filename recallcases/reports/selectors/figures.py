@@ -3,8 +3,8 @@ scope, claims filed, units remedied, disposals confirmed, consumers notified and
 dashboard and both regulators' reports read.
 
 Every figure is counted by the database (Count with filters, grouped where a page shows a
-breakdown), so a page costs the same few queries whether the recall has ten claims or seventy
-thousand. Nothing here writes.
+breakdown), in one pass over the claims, so a page costs the same few queries whether the recall
+has ten claims or a million. Nothing here writes.
 
 The figures, as the pages' footnotes repeat them:
 
@@ -33,19 +33,10 @@ name "<scope>_<metric>_<period|cumulative>", read with `period_and_cumulative` o
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import (
-    Count,
-    DateTimeField,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import Count, DateTimeField, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus, Shipment
+from recallcases.claims.models import Claim, Shipment
 from recallcases.incidents.models import Incident, Timing
 from recallcases.notices.models import Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS
@@ -88,58 +79,35 @@ def units_in_scope_by_country(recall: Recall) -> dict[str, int]:
 
 
 # --- Units remedied and disposals confirmed, per claim -------------------------------------------
-# Each is said once, as the rows that make a claim count (its events of a status, its shipments);
-# whether a claim counts and when it first did are both read from those rows, so the dashboard
-# (whether, now) and the monthly reports (when) cannot disagree.
-
-
-def _reached(status: str) -> QuerySet[ClaimEvent]:
-    """The outer query's claim's events to `status` (read through the claim_event_reached index)."""
-    return ClaimEvent.objects.filter(claim=OuterRef("pk"), to_status=status)
-
-
-def _remedy_shipped() -> tuple[QuerySet[ClaimEvent], QuerySet[Shipment]]:
-    """What makes a claim remedied: its "replacement shipped" events, and its shipments."""
-    return _reached(ClaimStatus.REPLACEMENT_SHIPPED), Shipment.objects.filter(claim=OuterRef("pk"))
-
-
-def _first(rows: QuerySet) -> Subquery:
-    return Subquery(
-        rows.order_by("created_at").values("created_at")[:1], output_field=DateTimeField()
-    )
+# Each is said once. The rows that make a claim count are its events of a status and its
+# shipments; the database keeps the first date of each on the claim (claims migration 0009:
+# `first_shipped_at`, `first_shipment_at`, `disposal_confirmed_at`, recomputed by
+# `claim_milestones_rebuild`), so a report reads one row per claim, not its events. Whether a
+# claim counts and when it first did are both read from those dates, so the dashboard (whether,
+# now) and the monthly reports (when) cannot disagree.
 
 
 def remedied_at() -> Coalesce:
     """When a claim's remedy first shipped: its first "replacement shipped" event, or else its
     first shipment; NULL when neither exists (the claim is not remedied)."""
-    events, shipments = _remedy_shipped()
     # `claim_ship` writes the event and then the shipment in one transaction, so the event, when
-    # there is one, is the earlier: the shipment is read only for a claim without the event.
-    return Coalesce(_first(events), _first(shipments), output_field=DateTimeField())
+    # there is one, is the earlier: the shipment counts only for a claim without the event.
+    return Coalesce(F("first_shipped_at"), F("first_shipment_at"), output_field=DateTimeField())
 
 
 def is_remedied() -> Q:
-    """Whether a claim's remedy has shipped: `remedied_at` is not NULL, asked as EXISTS (the
-    dashboard's grouped count, where the date is not needed)."""
-    events, shipments = _remedy_shipped()
-    return Q(Exists(events)) | Q(Exists(shipments))
-
-
-def disposal_confirmed_at() -> Subquery:
-    """When a claim's disposal was first confirmed; NULL when it never was."""
-    return _first(_reached(ClaimStatus.DISPOSAL_CONFIRMED))
+    """Whether a claim's remedy has shipped: `remedied_at` is not NULL."""
+    return Q(first_shipped_at__isnull=False) | Q(first_shipment_at__isnull=False)
 
 
 def is_disposal_confirmed() -> Q:
     """Whether a claim's disposal was ever confirmed: `disposal_confirmed_at` is not NULL."""
-    return Q(Exists(_reached(ClaimStatus.DISPOSAL_CONFIRMED)))
+    return Q(disposal_confirmed_at__isnull=False)
 
 
 def claims_with_remedy_dates(recall: Recall) -> QuerySet[Claim]:
     """The recall's claims, each with `remedied_at` and `disposal_confirmed_at` (or None)."""
-    return Claim.objects.filter(recall=recall).annotate(
-        remedied_at=remedied_at(), disposal_confirmed_at=disposal_confirmed_at()
-    )
+    return Claim.objects.filter(recall=recall).annotate(remedied_at=remedied_at())
 
 
 # --- Consumers notified --------------------------------------------------------------------------
