@@ -63,9 +63,16 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER claims_claim_milestones_kept
     BEFORE UPDATE OF first_shipped_at, first_shipment_at, disposal_confirmed_at ON claims_claim
     FOR EACH ROW EXECUTE FUNCTION claims_claim_milestones_kept();
+
+-- The queue's search by name (icontains: UPPER(name) LIKE '%...%') without reading every claim.
+-- pg_trgm is a trusted extension: the database's owner may create it.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX IF NOT EXISTS claim_name_trigram ON claims_claim
+    USING gin (UPPER(name::text) gin_trgm_ops);
 """
 
 POSTGRESQL_DROP = """
+DROP INDEX IF EXISTS claim_name_trigram;
 DROP TRIGGER IF EXISTS claims_claimevent_milestones ON claims_claimevent;
 DROP TRIGGER IF EXISTS claims_shipment_milestones ON claims_shipment;
 DROP TRIGGER IF EXISTS claims_claim_milestones_kept ON claims_claim;
