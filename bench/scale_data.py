@@ -16,7 +16,6 @@ The scale is BENCH_SCALE claims (69,000 unless set; `make bench-large` sets 1,10
 """
 
 import hashlib
-import io
 import os
 import random
 import time
@@ -89,7 +88,7 @@ CLAIM_COLUMNS = (
     "disposal_code", "status", "version", "serial", "serial_as_typed", "name", "email", "phone",
     "address_line1", "address_line2", "city", "region", "postal_code", "country", "address_key",
     "language", "email_disposable", "order_number", "consented_at", "privacy_notice_version",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "first_shipped_at", "disposal_confirmed_at",
 )  # fmt: skip
 EVENT_COLUMNS = ("claim_id", "actor_kind", "from_status", "to_status", "note", "created_at")
 PHOTO_COLUMNS = (
@@ -134,41 +133,21 @@ def claims_copy(recall, *, count: int, seed: int = 2024) -> list[str]:
                     address_n = n - 1 if n % 200 == 2 else n
                     path = PATHS[status]
                     ref = code(n, 8)
-                    claims.append(
-                        "\t".join(
-                            (
-                                str(pk),
-                                str(recall.pk),
-                                str(product.pk),
-                                str(product.pk),
-                                f"{ref[:4]}-{ref[4:]}",
-                                hashlib.sha256(f"token {n}".encode()).hexdigest(),
-                                code(n + 7 * count, 8),
-                                status,
-                                str(len(path)),
-                                serial,
-                                serial,
-                                f"Consumer {n}",
-                                f"consumer{email_n}@example.com",
-                                "613-555-0100",
-                                f"{address_n} Sussex Drive",
-                                "",
-                                "Ottawa",
-                                "ON",
-                                "K1A 0B1",
-                                "CA" if n % 7 == 0 else "US",
-                                f"ca{address_n}sussexdrive",
-                                "en",
-                                "f",
-                                "",
-                                created.isoformat(),
-                                "2024-12",
-                                created.isoformat(),
-                                (created + step * (len(path) - 1)).isoformat(),
-                            )
-                        )  # fmt: skip
-                        + "\n"
-                    )
+                    # The report dates the triggers would keep: when each step was first reached.
+                    reached = {s: (created + step * i).isoformat() for i, s in enumerate(path)}
+                    row = (
+                        pk, recall.pk, product.pk, product.pk, f"{ref[:4]}-{ref[4:]}",
+                        hashlib.sha256(f"token {n}".encode()).hexdigest(), code(n + 7 * count, 8),
+                        status, len(path), serial, serial, f"Consumer {n}",
+                        f"consumer{email_n}@example.com", "613-555-0100",
+                        f"{address_n} Sussex Drive", "", "Ottawa", "ON", "K1A 0B1",
+                        "CA" if n % 7 == 0 else "US", f"ca{address_n}sussexdrive", "en", "f", "",
+                        created.isoformat(), "2024-12", created.isoformat(),
+                        (created + step * (len(path) - 1)).isoformat(),
+                        reached.get("replacement_shipped", r"\N"),
+                        reached.get("disposal_confirmed", r"\N"),
+                    )  # fmt: skip
+                    claims.append("\t".join(map(str, row)) + "\n")
                     before = ""
                     for i, to_status in enumerate(path):
                         actor = "consumer" if to_status in CONSUMER_STEPS else "staff"
@@ -226,14 +205,13 @@ def registry_copy(recall, *, serials: int, claimed: int) -> None:
 
 
 def figures_rebuild() -> None:
-    """What the database's triggers keep, recomputed once after COPY, then statistics."""
-    from django.core.management import call_command
+    """Check the report dates written with the claims against their events, then statistics."""
     from django.db import connection
 
-    from django.core.management import get_commands
+    from recallcases.claims.services.milestones import claim_milestones_rebuild
 
-    if "claim_milestones_rebuild" in get_commands():
-        call_command("claim_milestones_rebuild", verbosity=0)
+    corrected = claim_milestones_rebuild()
+    assert corrected == 0, f"{corrected} claims' report dates differ from their events"
     with connection.cursor() as cursor:
         for table in (
             "claims_claim",
