@@ -139,7 +139,7 @@ class NotADemoDatabase(Exception):
 
 @dataclass(frozen=True)
 class DemoSpread:
-    created: int
+    created: list[int]  # the ids of the claims filed by this run
     already: int
 
 
@@ -193,7 +193,8 @@ def demo_claims_spread(
     start = timezone.make_aware(datetime.combine(recall.announced_on, datetime.min.time()))
     span = (now - start).total_seconds()
     ends = [status for status, share in DEMO_ENDS.items() for _ in range(share)]
-    created = already = 0
+    created: list[int] = []
+    already = 0
     # One commit per hundred claims, not one per step: a few thousand claims in minutes.
     for chunk in range(0, count, 100):
         with transaction.atomic():
@@ -232,7 +233,7 @@ def demo_claims_spread(
                         ),
                         photo=photo,
                     ).claim
-                created += 1
+                created.append(claim.pk)
                 moment = filed_at
                 for to_status, gap in zip(DEMO_PATHS[end], gaps, strict=False):
                     moment += gap

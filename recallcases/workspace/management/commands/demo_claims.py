@@ -7,6 +7,7 @@ from django.test.utils import override_settings
 
 from recallcases.claims.demo import NotADemoDatabase, demo_claims_spread
 from recallcases.claims.transitions import Actor
+from recallcases.notifications.models import EmailState, OutboundEmail
 from recallcases.notifications.services import deliver
 from recallcases.recalls.demo import demo_recall_load
 from recallcases.workspace.management.commands.seed_demo import DEMO_STAFF
@@ -37,20 +38,17 @@ class Command(BaseCommand):
         # The claims' emails are written as for real claims, kept from the workers, and then
         # delivered here to a backend that sends nothing: in the outbox, made-up consumers at
         # example.com were told, and no one received anything.
-        emails: list[int] = []
         try:
-            with mock.patch(
-                "recallcases.notifications.services.outbox_enqueue",
-                side_effect=lambda *, email_id, countdown=None: emails.append(email_id) or True,
-            ):
+            with mock.patch("recallcases.notifications.services.outbox_enqueue", return_value=True):
                 spread = demo_claims_spread(recall=recall, count=count, staff=staff)
         except NotADemoDatabase as refused:
             raise CommandError(str(refused)) from None
+        emails = OutboundEmail.objects.filter(claim_id__in=spread.created, state=EmailState.PENDING)
         nowhere = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
         with override_settings(MAILERS=nowhere):
-            for email_id in emails:
+            for email_id in emails.values_list("pk", flat=True).iterator():
                 deliver(email_id=email_id)
         self.stdout.write(
-            f"{spread.created} demo claims filed, {spread.already} already there, in "
+            f"{len(spread.created)} demo claims filed, {spread.already} already there, in "
             f"{recall.slug}: see /workspace/ and /workspace/reports/{recall.slug}/."
         )
