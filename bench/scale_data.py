@@ -208,15 +208,22 @@ def figures_rebuild() -> None:
     """Check the report dates written with the claims against their events, then statistics."""
     from django.db import connection
 
-    from recallcases.claims.services.milestones import claim_milestones_rebuild
+    from recallcases.claims.services.milestones import (
+        claim_milestones_rebuild,
+        claim_tallies_rebuild,
+    )
 
     corrected = claim_milestones_rebuild()
     assert corrected == 0, f"{corrected} claims' report dates differ from their events"
+    # The tallies start empty after COPY (no trigger ran): counted once, as after a restore.
+    claim_tallies_rebuild()
     with connection.cursor() as cursor:
         for table in (
             "claims_claim",
             "claims_claimevent",
             "claims_claimphoto",
+            "claims_claimtally",
+            "claims_claimdaytally",
             "recalls_registryentry",
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
@@ -226,6 +233,7 @@ def recall_at_scale(recall, *, claims: int, serials: int | None = None, seed: in
     """Claims, events, photos and registry of `recall` at scale; return (serials, seconds)."""
     start = time.perf_counter()
     claimed = claims_copy(recall, count=claims, seed=seed)
-    registry_copy(recall, serials=serials or max(10 * claims, 10_000), claimed=claims)
+    # 10 million serials for the 1.1 million claims of the largest recall, in proportion below.
+    registry_copy(recall, serials=serials or max(claims * 100 // 11, 10_000), claimed=claims)
     figures_rebuild()
     return claimed, time.perf_counter() - start

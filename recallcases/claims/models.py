@@ -226,3 +226,50 @@ class ClaimEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Claim events are never deleted.")
+
+
+class ClaimTally(models.Model):
+    """Claims counted by recall, product, country, status, remedied and disposal confirmed.
+
+    Rows of +1 and -1 written by the database on every change of a claim (migration 0009's
+    trigger, PostgreSQL only): a change of status is a row out of the old group and a row into the
+    new one, so writers never wait on a shared counter. Summed when read; merged into one row per
+    group by `claims.tasks.claim_tallies_compact`; rebuilt by `claim_figures_rebuild`.
+    """
+
+    recall_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    country = models.CharField(max_length=2)
+    status = models.CharField(max_length=32)
+    remedied = models.BooleanField()
+    disposal_confirmed = models.BooleanField()
+    claims = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["recall_id"], name="claim_tally_recall")]
+
+    def __str__(self):
+        return f"{self.status} {self.country} {self.claims:+d}"
+
+
+class DayMetric(models.TextChoices):
+    FILED = "filed"  # created_at
+    REMEDIED = "remedied"  # the first shipped step, else the first shipment
+    DISPOSAL = "disposal"  # the first "disposal confirmed" step
+
+
+class ClaimDayTally(models.Model):
+    """Claims counted by recall, country and the day (UTC, the site's time zone) on which they
+    were filed, remedied and had their disposal confirmed: kept like `ClaimTally`."""
+
+    recall_id = models.BigIntegerField()
+    country = models.CharField(max_length=2)
+    day = models.DateField()
+    metric = models.CharField(max_length=10, choices=DayMetric.choices)
+    claims = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["recall_id", "metric", "day"], name="claim_day_tally")]
+
+    def __str__(self):
+        return f"{self.metric} {self.day} {self.country} {self.claims:+d}"

@@ -20,6 +20,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -29,7 +30,14 @@ from django.utils.translation import gettext_lazy as _
 from recallcases.audit.models import AuditEntry
 from recallcases.audit.selectors import audit_entries_of_claim
 from recallcases.claims.lifecycle import ENDED_STATUSES, Waits, waiting_for
-from recallcases.claims.models import Claim, ClaimEvent, ClaimLink, ClaimPhoto
+from recallcases.claims.models import (
+    Claim,
+    ClaimDayTally,
+    ClaimEvent,
+    ClaimLink,
+    ClaimPhoto,
+    ClaimTally,
+)
 from recallcases.claims.tokens import hash_access_token, normalise_reference
 from recallcases.core.csv_files import csv_lines
 from recallcases.recalls.serials import normalise_serial
@@ -181,18 +189,11 @@ def _filtered(claims, filters: QueueFilters):
     return _search(claims, filters.search, contacts=filters.search_contacts)
 
 
-# Over this many claims, the queue's counts over every claim are PostgreSQL's estimates (its table
-# size and the status column's statistics, one cheap query): counting a million rows on every page
-# would cost more than the page. Filtered counts (a recall, a search...) are always exact.
-QUEUE_EXACT_COUNT_LIMIT = 20_000
-
-
 @dataclass(frozen=True)
 class StatusCounts:
-    """How many claims of each status match the queue's filters, and whether that is estimated."""
+    """How many claims of each status match the queue's filters."""
 
     counts: dict[str, int]
-    estimated: bool = False
 
     @property
     def total(self) -> int:
@@ -203,44 +204,72 @@ class StatusCounts:
 
 
 def status_counts(*, filters: QueueFilters) -> StatusCounts:
-    """How many claims of each status match the filters (all but the status), in one query:
-    estimated when no filter narrows the queue and there are over QUEUE_EXACT_COUNT_LIMIT."""
-    unfiltered = replace(filters, status="", order="", search_contacts=False) == QueueFilters(
-        order=""
-    )
-    if unfiltered and connection.vendor == "postgresql":
-        estimated = _status_estimates()
-        if estimated is not None:
-            return estimated
+    """How many claims of each status match the filters (all but the status), in one query: from
+    the claim tallies when they can answer (no filter but recall, product and country), so a
+    queue of a million claims is not counted on every page; else counted from the claims."""
+    tallied = replace(
+        filters, status="", order="", search_contacts=False, recall_id=None, product_id=None,
+        country="",
+    ) == QueueFilters(order="")  # fmt: skip
+    if tallied and tallies_kept():
+        rows = claim_tallies(
+            recall_id=filters.recall_id, product_id=filters.product_id, country=filters.country
+        )
+        return StatusCounts(_sum_by(rows, "status"))
     claims = with_signals(Claim.objects.all()) if filters.signal else Claim.objects.all()
     claims = _filtered(claims, filters)
     rows = claims.order_by().values("status").annotate(n=Count("pk"))
     return StatusCounts({row["status"]: row["n"] for row in rows})
 
 
-def _status_estimates() -> StatusCounts | None:
-    """Claims by status as the planner reckons them (rows now × each status's share in the last
-    ANALYZE), or None when the table is small or not analysed yet."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.reltuples, c.relpages, "
-            "pg_relation_size(c.oid) / current_setting('block_size')::int, "
-            "s.most_common_vals::text, s.most_common_freqs "
-            "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
-            "AND s.tablename = c.relname AND s.attname = 'status' "
-            "WHERE c.oid = 'claims_claim'::regclass"
-        )
-        reltuples, relpages, pages, values, shares = cursor.fetchone()
-    if reltuples < 0 or not relpages or values is None:
-        return None
-    rows = reltuples / relpages * pages  # as the planner scales its statistics to the table now
-    if rows <= QUEUE_EXACT_COUNT_LIMIT:
-        return None
-    statuses = values.strip("{}").split(",")
-    return StatusCounts(
-        {status: round(rows * share) for status, share in zip(statuses, shares, strict=True)},
-        estimated=True,
+def _sum_by(rows: list[dict], key: str) -> dict:
+    sums: dict = {}
+    for row in rows:
+        sums[row[key]] = sums.get(row[key], 0) + row["claims"]
+    return sums
+
+
+# --- The claim tallies (ClaimTally, ClaimDayTally), kept by the database -------------------------
+
+
+def tallies_kept() -> bool:
+    """Whether the database keeps the claim tallies: on PostgreSQL (migration 0009's trigger),
+    whose days are UTC, the site's time zone. Elsewhere (SQLite for `make run`) figures are
+    counted from the claims."""
+    return connection.vendor == "postgresql" and settings.TIME_ZONE == "UTC"
+
+
+def claim_tallies(
+    *, recall_id: int | None = None, product_id: int | None = None, country: str = ""
+) -> list[dict]:
+    """Claims by recall, product, country, status, remedied and disposal confirmed (`claims`
+    in each), from the tallies: one query over a few rows per group."""
+    rows = ClaimTally.objects.all()
+    if recall_id:
+        rows = rows.filter(recall_id=recall_id)
+    if product_id:
+        rows = rows.filter(product_id=product_id)
+    if country:
+        rows = rows.filter(country=country)
+    group = ("recall_id", "product_id", "country", "status", "remedied", "disposal_confirmed")
+    summed = rows.values(*group).annotate(n=Sum("claims")).order_by()
+    return [{**{k: row[k] for k in group}, "claims": row["n"]} for row in summed if row["n"]]
+
+
+def claim_day_tallies(*, recall_id: int, metrics: list[str]) -> list[dict]:
+    """Claims of a recall by country, day (UTC) and metric (DayMetric: filed, remedied, disposal
+    confirmed), `claims` in each, from the tallies: one query."""
+    summed = (
+        ClaimDayTally.objects.filter(recall_id=recall_id, metric__in=metrics)
+        .values("country", "day", "metric")
+        .annotate(n=Sum("claims"))
+        .order_by()
     )
+    return [
+        {"country": r["country"], "day": r["day"], "metric": r["metric"], "claims": r["n"]}
+        for r in summed
+        if r["n"]
+    ]
 
 
 def claim_for_staff(*, reference: str) -> Claim | None:

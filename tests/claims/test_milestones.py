@@ -1,6 +1,8 @@
-"""The dates the reports count by, kept on each claim by the database (claims migration 0009): the
-first "replacement shipped" event, the first shipment and the first "disposal confirmed" event."""
+"""What the database keeps for the reports and the queue (claims migration 0009): each claim's first
+"replacement shipped" event, first shipment and first "disposal confirmed" event, and the claim
+tallies by group and by day."""
 
+import io
 import threading
 from datetime import timedelta
 
@@ -9,9 +11,14 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
-from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus, Shipment
+from recallcases.claims.models import Claim, ClaimEvent, ClaimStatus, DayMetric, Shipment
+from recallcases.claims.selectors import claim_day_tallies, claim_tallies
 from recallcases.claims.services import claim_ship
-from recallcases.claims.services.milestones import claim_milestones_rebuild
+from recallcases.claims.services.milestones import (
+    claim_milestones_rebuild,
+    claim_tallies_compact,
+    claim_tallies_rebuild,
+)
 from recallcases.claims.transitions import CONSUMER, Actor, claim_transition
 from tests.factories import ClaimFactory, ProductFactory
 
@@ -105,7 +112,7 @@ def test_rebuild_restores_what_the_events_say(manager_actor):
         cursor.execute("SET LOCAL recallcases.milestones_rebuild = 'on'")
         cursor.execute("UPDATE claims_claim SET first_shipped_at = NULL, first_shipment_at = NULL")
     # when
-    call_command("claim_milestones_rebuild", verbosity=0)
+    call_command("claim_figures_rebuild", stdout=io.StringIO())
     # then: the dates are back, equal to those recomputed from the events
     for claim in claims:
         assert Claim.objects.get(pk=claim.pk).first_shipped_at == expected[claim.pk]
@@ -145,3 +152,90 @@ def test_concurrent_events_keep_the_earliest_date():
     claim.refresh_from_db()
     assert claim.first_shipped_at == now + timedelta(hours=1)
     assert claim_milestones_rebuild() == 0
+
+
+# --- The claim tallies ----------------------------------------------------------------------------
+
+
+def tallied() -> set[tuple]:
+    """The tallies' groups as they read now."""
+    return {
+        (row["recall_id"], row["product_id"], row["country"], row["status"], row["remedied"],
+         row["disposal_confirmed"], row["claims"])
+        for row in claim_tallies()
+    } | {
+        (recall_id, row["country"], row["day"], row["metric"], row["claims"])
+        for recall_id in Claim.objects.values_list("recall_id", flat=True).distinct()
+        for row in claim_day_tallies(recall_id=recall_id, metrics=list(DayMetric))
+    }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_tallies_equal_the_figures_counted_again_from_the_claims(manager_actor, admin_user):
+    # given: a history of every kind of change: filed, moved along, shipped, disposal confirmed,
+    # a shipment written straight into its table, a claim's country corrected
+    product = ProductFactory()
+    claims = [ClaimFactory(product=product, country="CA" if n % 2 else "US") for n in range(6)]
+    for n, claim in enumerate(claims[:4]):
+        for status in (S.VERIFIED, S.REPLACEMENT_APPROVED):
+            claim_transition(claim_id=claim.pk, to_status=status, actor=manager_actor, note="n")
+        ship(claim, manager_actor, f"1ZTALLY{n}")
+    for claim in claims[:2]:
+        claim_transition(claim_id=claim.pk, to_status=S.DISPOSAL_SUBMITTED, actor=CONSUMER)
+        claim_transition(
+            claim_id=claim.pk, to_status=S.DISPOSAL_CONFIRMED, actor=manager_actor, note="n"
+        )
+    Shipment.objects.create(
+        claim=claims[4], carrier="UPS", tracking_number="1ZTALLYLEGACY", recorded_by=admin_user
+    )
+    Claim.objects.filter(pk=claims[5].pk).update(country="CA")
+    before = tallied()
+    # when: the tallies are merged (beat), then counted again from the claims
+    claim_tallies_compact()
+    merged = tallied()
+    # then: merging changed no figure, and nothing differs from the claims themselves
+    assert merged == before
+    assert claim_tallies_rebuild() == 0
+    assert tallied() == before
+    by_status = {}
+    for row in claim_tallies(recall_id=product.recall_id):
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["claims"]
+    assert by_status == {S.DISPOSAL_CONFIRMED: 2, S.REPLACEMENT_SHIPPED: 2, S.SUBMITTED: 2}
+    remedied = sum(r["claims"] for r in claim_tallies(recall_id=product.recall_id) if r["remedied"])
+    assert remedied == 5  # four shipped, one lone shipment
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transitions_keep_the_tallies_true_and_wait_on_no_counter():
+    # given: twenty claims in one group, and four writers moving five each at once
+    product = ProductFactory()
+    claims = [ClaimFactory(product=product, status=S.VERIFIED) for _ in range(20)]
+    from django.contrib.auth import get_user_model
+
+    actor = Actor.staff(get_user_model().objects.create_superuser("tally", password="x" * 20))
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def move(batch):
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():  # one transaction each, as a bulk approval is
+                for claim in batch:
+                    claim_transition(
+                        claim_id=claim.pk, to_status=S.REPLACEMENT_APPROVED, actor=actor
+                    )
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=move, args=(claims[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # then: no writer failed (no deadlock on a shared counter), and the tallies are the claims'
+    assert errors == []
+    rows = claim_tallies(recall_id=product.recall_id)
+    assert {(r["status"], r["claims"]) for r in rows} == {(S.REPLACEMENT_APPROVED, 20)}
+    assert claim_tallies_rebuild() == 0

@@ -1,12 +1,12 @@
-"""The staff queue as claims grow: the same queries for a hundred claims and for thousands, and
-counts estimated by PostgreSQL when the queue is large and unfiltered (bench/staff_queue.py times
-it at 69,000 and 1.1 million claims)."""
+"""The staff queue as claims grow: the same queries for a hundred claims and for thousands, its
+counts read from the claim tallies the database keeps (bench/staff_queue.py times it at 69,000 and
+1.1 million claims)."""
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
-from recallcases.claims import selectors
 from recallcases.claims.models import Claim, ClaimStatus
 from tests.factories import ClaimFactory
 
@@ -61,38 +61,30 @@ def test_queue_pages_run_the_same_queries_for_100_and_5000_claims(
 
 
 @pytest.mark.django_db
-def test_large_queue_shows_estimated_counts_and_a_filtered_one_exact_counts(
-    client, speaker, manager, as_user, monkeypatch
-):
-    # given: a queue "large" for this test, its statistics up to date
+def test_queue_counts_come_from_the_tallies_and_match_the_claims(client, speaker, manager, as_user):
+    # given: claims in five statuses, one of them moved on, one in Canada only
     add_claims(speaker, 60)
-    monkeypatch.setattr(selectors, "QUEUE_EXACT_COUNT_LIMIT", 10)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE claims_claim")
+    Claim.objects.filter(reference="S00000001").update(status=S.CLOSED)
+    Claim.objects.filter(reference="S00000002").update(country="US")
     as_user(manager)
-    # when: the unfiltered queue, and the queue of one country
-    everything = client.get("/workspace/").content.decode()
-    filtered = client.get("/workspace/?country=CA").content.decode()
-    # then: the first says its counts are estimates (ANALYZE read every row: here they are
-    # exact); the filtered one counts exactly and says nothing of estimates
-    assert "≈ 60" in everything and 'id="counts-estimated"' in everything
-    assert "≈ 12" in everything  # 60 claims over five statuses
-    assert "≈" not in filtered and 'id="counts-estimated"' not in filtered
-    # and the pages follow the estimate: page 2 holds the last ten
-    second = client.get("/workspace/?page=2")
-    assert second.status_code == 200 and second.context["page"].number == 2
-    assert len(second.context["page"].object_list) == 10
+    # when: the queue, unfiltered and of one country (both read the tallies)
+    everything = client.get("/workspace/")
+    canada = client.get("/workspace/?country=CA&status=verified")
+    # then: the counts are those of the claims, and the pager's too
+    expected = {
+        row["status"]: row["n"]
+        for row in Claim.objects.values("status").annotate(n=Count("pk")).order_by()
+    }
+    assert {v: n for v, _label, n in everything.context["counts"] if n} == expected
+    assert everything.context["page"].paginator.count == 60
+    in_canada = Claim.objects.filter(country="CA", status=S.VERIFIED).count()
+    assert canada.context["page"].paginator.count == in_canada == 11
 
 
 @pytest.mark.django_db
-def test_search_and_counts_stay_exact_whatever_the_queue_size(
-    client, speaker, manager, as_user, monkeypatch
-):
-    # given: a large queue (for this test) and one claim searched by its serial
+def test_search_counts_stay_exact(client, speaker, manager, as_user):
+    # given: a queue and one claim searched by its serial
     add_claims(speaker, 30)
-    monkeypatch.setattr(selectors, "QUEUE_EXACT_COUNT_LIMIT", 10)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE claims_claim")
     as_user(manager)
     # when
     response = client.get("/workspace/?q=a3102-blk0-0000-007")
@@ -100,4 +92,3 @@ def test_search_and_counts_stay_exact_whatever_the_queue_size(
     page = response.context["page"]
     assert [claim.serial for claim in page] == ["A3102BLK00000007"]
     assert page.paginator.count == 1
-    assert not response.context["counts_estimated"]

@@ -10,7 +10,7 @@ PostgreSQL a direct UPDATE of them is undone unless `claim_milestones_rebuild` a
 
 from django.db import migrations, models
 
-from recallcases.claims.services.milestones import MILESTONES_REBUILD_SQL
+from recallcases.claims.services.milestones import MILESTONES_REBUILD_SQL, TALLIES_REBUILD_SQL
 
 POSTGRESQL = """
 CREATE OR REPLACE FUNCTION claims_claimevent_milestones() RETURNS trigger AS $$
@@ -71,7 +71,78 @@ CREATE INDEX IF NOT EXISTS claim_name_trigram ON claims_claim
     USING gin (UPPER(name::text) gin_trgm_ops);
 """
 
+# The tallies: a claim's change is a row out of its old group and a row into its new one.
+TALLIES = """
+CREATE OR REPLACE FUNCTION claims_day_move(
+    old_recall bigint, old_country varchar, old_at timestamptz,
+    new_recall bigint, new_country varchar, new_at timestamptz, which varchar
+) RETURNS void AS $$
+BEGIN
+    -- Days in UTC: the site's time zone (settings.TIME_ZONE), where reports' months begin.
+    IF (old_recall, old_country, (old_at AT TIME ZONE 'UTC')::date)
+       IS NOT DISTINCT FROM (new_recall, new_country, (new_at AT TIME ZONE 'UTC')::date) THEN
+        RETURN;
+    END IF;
+    IF old_at IS NOT NULL THEN
+        INSERT INTO claims_claimdaytally (recall_id, country, day, metric, claims)
+        VALUES (old_recall, old_country, (old_at AT TIME ZONE 'UTC')::date, which, -1);
+    END IF;
+    IF new_at IS NOT NULL THEN
+        INSERT INTO claims_claimdaytally (recall_id, country, day, metric, claims)
+        VALUES (new_recall, new_country, (new_at AT TIME ZONE 'UTC')::date, which, 1);
+    END IF;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION claims_claim_tally() RETURNS trigger AS $$
+DECLARE
+    o claims_claim;
+    n claims_claim;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN o := OLD; END IF;
+    IF TG_OP <> 'DELETE' THEN n := NEW; END IF;
+    IF (o.recall_id, o.product_id, o.country, o.status,
+        o.first_shipped_at IS NOT NULL OR o.first_shipment_at IS NOT NULL,
+        o.disposal_confirmed_at IS NOT NULL)
+       IS DISTINCT FROM
+       (n.recall_id, n.product_id, n.country, n.status,
+        n.first_shipped_at IS NOT NULL OR n.first_shipment_at IS NOT NULL,
+        n.disposal_confirmed_at IS NOT NULL) THEN
+        IF o.id IS NOT NULL THEN
+            INSERT INTO claims_claimtally
+                (recall_id, product_id, country, status, remedied, disposal_confirmed, claims)
+            VALUES (o.recall_id, o.product_id, o.country, o.status,
+                    o.first_shipped_at IS NOT NULL OR o.first_shipment_at IS NOT NULL,
+                    o.disposal_confirmed_at IS NOT NULL, -1);
+        END IF;
+        IF n.id IS NOT NULL THEN
+            INSERT INTO claims_claimtally
+                (recall_id, product_id, country, status, remedied, disposal_confirmed, claims)
+            VALUES (n.recall_id, n.product_id, n.country, n.status,
+                    n.first_shipped_at IS NOT NULL OR n.first_shipment_at IS NOT NULL,
+                    n.disposal_confirmed_at IS NOT NULL, 1);
+        END IF;
+    END IF;
+    PERFORM claims_day_move(o.recall_id, o.country, o.created_at,
+                            n.recall_id, n.country, n.created_at, 'filed');
+    PERFORM claims_day_move(o.recall_id, o.country, coalesce(o.first_shipped_at, o.first_shipment_at),
+                            n.recall_id, n.country, coalesce(n.first_shipped_at, n.first_shipment_at),
+                            'remedied');
+    PERFORM claims_day_move(o.recall_id, o.country, o.disposal_confirmed_at,
+                            n.recall_id, n.country, n.disposal_confirmed_at, 'disposal');
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER claims_claim_tally
+    AFTER INSERT OR DELETE OR UPDATE OF recall_id, product_id, country, status, created_at,
+        first_shipped_at, first_shipment_at, disposal_confirmed_at
+    ON claims_claim FOR EACH ROW EXECUTE FUNCTION claims_claim_tally();
+"""
+
 POSTGRESQL_DROP = """
+DROP TRIGGER IF EXISTS claims_claim_tally ON claims_claim;
+DROP FUNCTION IF EXISTS claims_claim_tally();
+DROP FUNCTION IF EXISTS claims_day_move(bigint, varchar, timestamptz, bigint, varchar, timestamptz, varchar);
 DROP INDEX IF EXISTS claim_name_trigram;
 DROP TRIGGER IF EXISTS claims_claimevent_milestones ON claims_claimevent;
 DROP TRIGGER IF EXISTS claims_shipment_milestones ON claims_shipment;
@@ -117,6 +188,10 @@ def create(apps, schema_editor):
         if vendor == "postgresql":
             cursor.execute("SET LOCAL recallcases.milestones_rebuild = 'on'")
         cursor.execute(MILESTONES_REBUILD_SQL[vendor == "postgresql"])
+        if vendor == "postgresql":
+            cursor.execute(TALLIES)
+            for statement in TALLIES_REBUILD_SQL:
+                cursor.execute(statement)
 
 
 def drop(apps, schema_editor):
@@ -153,6 +228,58 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="claim",
             index=models.Index(fields=["serial"], name="claim_serial_any_recall"),
+        ),
+        migrations.CreateModel(
+            name="ClaimDayTally",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recall_id", models.BigIntegerField()),
+                ("country", models.CharField(max_length=2)),
+                ("day", models.DateField()),
+                (
+                    "metric",
+                    models.CharField(
+                        choices=[
+                            ("filed", "Filed"),
+                            ("remedied", "Remedied"),
+                            ("disposal", "Disposal"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("claims", models.IntegerField()),
+            ],
+            options={
+                "indexes": [
+                    models.Index(fields=["recall_id", "metric", "day"], name="claim_day_tally")
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="ClaimTally",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("recall_id", models.BigIntegerField()),
+                ("product_id", models.BigIntegerField()),
+                ("country", models.CharField(max_length=2)),
+                ("status", models.CharField(max_length=32)),
+                ("remedied", models.BooleanField()),
+                ("disposal_confirmed", models.BooleanField()),
+                ("claims", models.IntegerField()),
+            ],
+            options={
+                "indexes": [models.Index(fields=["recall_id"], name="claim_tally_recall")],
+            },
         ),
         migrations.RunPython(create, drop),
     ]

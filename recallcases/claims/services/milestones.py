@@ -64,3 +64,99 @@ def claim_milestones_rebuild() -> int:
             cursor.execute("SET LOCAL recallcases.milestones_rebuild = 'on'")
         cursor.execute(MILESTONES_REBUILD_SQL[postgresql])
         return cursor.rowcount
+
+
+# --- The tallies (PostgreSQL): ClaimTally and ClaimDayTally --------------------------------------
+
+# Each tally from the claims as they are, in one statement (one snapshot): a claim changed by a
+# transaction that commits meanwhile adds its own rows on top, as it would have anyway.
+TALLIES_REBUILD_SQL = (
+    """
+    WITH emptied AS (DELETE FROM claims_claimtally)
+    INSERT INTO claims_claimtally
+        (recall_id, product_id, country, status, remedied, disposal_confirmed, claims)
+    SELECT recall_id, product_id, country, status,
+           first_shipped_at IS NOT NULL OR first_shipment_at IS NOT NULL,
+           disposal_confirmed_at IS NOT NULL, count(*)
+    FROM claims_claim GROUP BY 1, 2, 3, 4, 5, 6
+    """,
+    """
+    WITH emptied AS (DELETE FROM claims_claimdaytally),
+    dated AS (
+        SELECT recall_id, country, created_at AS at, 'filed' AS metric FROM claims_claim
+        UNION ALL
+        SELECT recall_id, country, coalesce(first_shipped_at, first_shipment_at), 'remedied'
+        FROM claims_claim WHERE coalesce(first_shipped_at, first_shipment_at) IS NOT NULL
+        UNION ALL
+        SELECT recall_id, country, disposal_confirmed_at, 'disposal'
+        FROM claims_claim WHERE disposal_confirmed_at IS NOT NULL
+    )
+    INSERT INTO claims_claimdaytally (recall_id, country, day, metric, claims)
+    SELECT recall_id, country, (at AT TIME ZONE 'UTC')::date, metric, count(*)
+    FROM dated GROUP BY 1, 2, 3, 4
+    """,
+)
+# Each tally's rows merged into one per group; rows written meanwhile are left for next time.
+TALLIES_COMPACT_SQL = (
+    """
+    WITH moved AS (
+        DELETE FROM claims_claimtally
+        RETURNING recall_id, product_id, country, status, remedied, disposal_confirmed, claims
+    )
+    INSERT INTO claims_claimtally
+        (recall_id, product_id, country, status, remedied, disposal_confirmed, claims)
+    SELECT recall_id, product_id, country, status, remedied, disposal_confirmed, sum(claims)
+    FROM moved
+    GROUP BY recall_id, product_id, country, status, remedied, disposal_confirmed
+    HAVING sum(claims) <> 0
+    """,
+    """
+    WITH moved AS (
+        DELETE FROM claims_claimdaytally RETURNING recall_id, country, day, metric, claims
+    )
+    INSERT INTO claims_claimdaytally (recall_id, country, day, metric, claims)
+    SELECT recall_id, country, day, metric, sum(claims) FROM moved
+    GROUP BY recall_id, country, day, metric HAVING sum(claims) <> 0
+    """,
+)
+_TALLIES_NOW = (
+    """
+    SELECT recall_id, product_id, country, status, remedied, disposal_confirmed, sum(claims)
+    FROM claims_claimtally
+    GROUP BY recall_id, product_id, country, status, remedied, disposal_confirmed
+    HAVING sum(claims) <> 0
+    """,
+    """
+    SELECT recall_id, country, day, metric, sum(claims) FROM claims_claimdaytally
+    GROUP BY recall_id, country, day, metric HAVING sum(claims) <> 0
+    """,
+)
+
+
+def _tallies_now(cursor) -> set[tuple]:
+    groups = set()
+    for statement in _TALLIES_NOW:
+        cursor.execute(statement)
+        groups |= {(statement[:20], *row) for row in cursor.fetchall()}
+    return groups
+
+
+@transaction.atomic
+def claim_tallies_rebuild() -> int:
+    """Count the tallies again from the claims; return how many groups differed (0 when the
+    triggers kept them true). PostgreSQL only."""
+    with connection.cursor() as cursor:
+        before = _tallies_now(cursor)
+        for statement in TALLIES_REBUILD_SQL:
+            cursor.execute(statement)
+        after = _tallies_now(cursor)
+    return len(before ^ after)
+
+
+def claim_tallies_compact() -> None:
+    """Merge each tally's rows into one per group (Celery beat, every few minutes)."""
+    if connection.vendor != "postgresql":
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in TALLIES_COMPACT_SQL:
+            cursor.execute(statement)

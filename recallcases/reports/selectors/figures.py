@@ -36,7 +36,8 @@ from datetime import datetime
 from django.db.models import Count, DateTimeField, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from recallcases.claims.models import Claim, Shipment
+from recallcases.claims.models import Claim, DayMetric, Shipment
+from recallcases.claims.selectors import claim_day_tallies, tallies_kept
 from recallcases.incidents.models import Incident, Timing
 from recallcases.notices.models import Purchaser
 from recallcases.notices.selectors import NOTICE_KINDS
@@ -152,8 +153,19 @@ def _dated_counts(
     return counts
 
 
+# The day tallies' metric of each dated claim figure.
+_DAY_METRICS = {
+    "filed": DayMetric.FILED,
+    "remedied": DayMetric.REMEDIED,
+    "disposals": DayMetric.DISPOSAL,
+}
+
+
 def claim_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
-    """Claims filed, units remedied and disposals confirmed, in Canada and everywhere: one query."""
+    """Claims filed, units remedied and disposals confirmed, in Canada and everywhere: one query
+    (over the claim tallies' days on PostgreSQL, else over the claims)."""
+    if tallies_kept():
+        return _claim_counts_from_days(recall=recall, month=month)
     return claims_with_remedy_dates(recall).aggregate(
         **_dated_counts(
             month=month,
@@ -165,6 +177,28 @@ def claim_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
             },
         )
     )
+
+
+def _claim_counts_from_days(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
+    # Months begin at midnight in the site's time zone, UTC, as the tallies' days do.
+    start, end = month.start.date(), month.end.date()
+    counts = {
+        f"{scope}_{name}_{span}": 0
+        for scope in (CANADA, ALL)
+        for name in _DAY_METRICS
+        for span in (PERIOD, CUMULATIVE)
+    }
+    metric_names = {metric: name for name, metric in _DAY_METRICS.items()}
+    for row in claim_day_tallies(recall_id=recall.pk, metrics=list(metric_names)):
+        if row["day"] >= end:
+            continue
+        name = metric_names[row["metric"]]
+        scopes = (CANADA, ALL) if row["country"] == Country.CA else (ALL,)
+        for scope in scopes:
+            counts[f"{scope}_{name}_{CUMULATIVE}"] += row["claims"]
+            if row["day"] >= start:
+                counts[f"{scope}_{name}_{PERIOD}"] += row["claims"]
+    return counts
 
 
 def shipment_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:

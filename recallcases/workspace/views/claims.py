@@ -73,8 +73,7 @@ def queue(request):
     )
     counts = status_counts(filters=filters)
     paginator = Paginator(claim_queue(filters=filters), QUEUE_PAGE_SIZE)
-    # The counts already say how many claims match: no second count of them (estimated when the
-    # queue is large and unfiltered, so the last page may hold fewer claims than it says).
+    # The counts already say how many claims match: no second count of them.
     paginator.count = counts.of(filters.status) if filters.status else counts.total
     page = paginator.get_page(request.GET.get("page"))
     for claim in page:
@@ -89,7 +88,6 @@ def queue(request):
             "page": page,
             "counts": [(value, label, counts.of(value)) for value, label in S.choices],
             "total": counts.total,
-            "counts_estimated": counts.estimated,
             "query": query.urlencode(),
             "can_approve": request.user.has_perm("claims.approve_replacement"),
             "can_see_names": request.user.has_perm("claims.view_shipping_details"),
