@@ -216,11 +216,12 @@ def main() -> None:
         f"(built in {built:.0f} s), signed in as a Recall manager; {args.runs} requests of each, "
         "interleaved with the one-query view"
     )
-    print(f"{'':36}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
+    print(f"{'':36}{'median ms':>10}{'p95 ms':>9}{'queries':>9}{'x yardstick':>13}")
     for label, page_ms, page_queries, yardstick_ms, yardstick_queries in pages:
+        ratio = benchkit.median(page_ms) / benchkit.median(yardstick_ms)
         print(
             f"{label:36}{benchkit.median(page_ms):10.2f}{benchkit.p95(page_ms):9.2f}"
-            f"{page_queries:9}"
+            f"{page_queries:9}{ratio:12.1f}x"
         )
         print(
             f"{'  one-query view (yardstick)':36}{benchkit.median(yardstick_ms):10.2f}"

@@ -7,9 +7,10 @@ days after the one before, and a serial-label photo; a few share an email, an ad
 as reviewers' signals expect. The registry holds `serials` serials as ranges of 100 (the shape the
 manufacturer's pages list them in), and every claimed serial is in it.
 
-The claims' figures that the database keeps (claims/migrations: remedy dates and tallies) are
-rebuilt once at the end with `claim_milestones_rebuild`, as after a restore: the database's triggers
-are switched off while COPY writes (session_replication_role = replica, as pg_restore does).
+The database's triggers are switched off while COPY writes (session_replication_role = replica, as
+pg_restore does): the report dates they keep on each claim are written with the claim and checked
+against the events (0 corrected), and the claim tallies are counted once from the claims, as
+`claim_figures_rebuild` does after a restore (ADR 0007).
 
 The scale is BENCH_SCALE claims (69,000 unless set; `make bench-large` sets 1,100,000), or
 --claims on each benchmark.
