@@ -71,7 +71,7 @@ class Claim(models.Model):
     photos_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # The dates the reports count by, kept by the database from the claim's events and shipments
-    # (migration 0009's triggers; `claim_milestones_rebuild` recomputes them): the first
+    # (migration 0009's triggers; `manage.py claim_figures_rebuild` recomputes them): the first
     # "replacement shipped" event, the first recorded shipment, the first "disposal confirmed"
     # event. Never written by Django: a report reads them instead of every claim's events.
     first_shipped_at = models.DateTimeField(null=True, blank=True, editable=False)

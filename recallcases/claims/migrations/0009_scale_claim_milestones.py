@@ -6,6 +6,10 @@ claim (148x and 183x the one-query yardstick at 69,000 claims); a single pass jo
 grouped by claim was measured at 155 ms at 69,000 claims, about 2.5 s at 1.1 million. Triggers keep
 them, so every writer (the services, the admin, a bulk import, raw SQL) keeps them true; on
 PostgreSQL a direct UPDATE of them is undone unless `claim_milestones_rebuild` asks for it.
+
+On PostgreSQL, a trigger on the claims also keeps the claim tallies (ClaimTally, ClaimDayTally) as
+rows of +1 and -1, so the dashboard, the regulators' reports and the queue's counts read a few rows
+at any number of claims (ADR 0007). Also: indexes for the queue's search by serial and by name.
 """
 
 from django.db import migrations, models

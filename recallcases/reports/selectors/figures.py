@@ -83,9 +83,10 @@ def units_in_scope_by_country(recall: Recall) -> dict[str, int]:
 # Each is said once. The rows that make a claim count are its events of a status and its
 # shipments; the database keeps the first date of each on the claim (claims migration 0009:
 # `first_shipped_at`, `first_shipment_at`, `disposal_confirmed_at`, recomputed by
-# `claim_milestones_rebuild`), so a report reads one row per claim, not its events. Whether a
-# claim counts and when it first did are both read from those dates, so the dashboard (whether,
-# now) and the monthly reports (when) cannot disagree.
+# `manage.py claim_figures_rebuild`), and on PostgreSQL the claim tallies by group and by day kept
+# from them (ADR 0007), so a report reads a few rows, not every claim's events. Whether a claim
+# counts and when it first did are both read from those dates, so the dashboard (whether, now) and
+# the monthly reports (when) cannot disagree.
 
 
 def remedied_at() -> Coalesce:
