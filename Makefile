@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run worker beat needs-redis test lint format messages bench loadtest clean
+.PHONY: help install run demo-data worker beat needs-redis test lint format messages bench bench-large loadtest clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,13 @@ run: install ## Set up (migrate, demo recalls and logins) and serve on http://12
 	else \
 	  $(PY) manage.py runserver $(HOST):$(PORT); \
 	fi
+
+demo-data: export DEBUG ?= true
+demo-data: install ## Fill the demo recall with DEMO_CLAIMS (3000) made-up claims over months (then make run)
+	$(PY) bin/ensure-database
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT) > /dev/null
+	$(PY) manage.py demo_claims --count $${DEMO_CLAIMS:-3000}
 
 # Like `make run`, the worker and beat run in development mode unless DEBUG is set: a newcomer
 # needs nothing but REDIS_URL (and DATABASE_URL to share PostgreSQL with `make run`).
@@ -86,13 +93,18 @@ messages: install ## Update the French and Spanish catalogues from the code, the
 	  --ignore '.venv/*' --ignore 'var/*' --ignore 'static/vendor/*' --ignore 'bench/*' --ignore 'tests/*'
 	DEBUG=true $(PY) manage.py compilemessages -l fr_CA -l es_US --ignore '.venv'
 
+BENCH_SCALE ?= 69000
 bench: install ## Run the benchmarks in bench/ and print their figures (needs PostgreSQL)
 	@# A scratch database, recallcases_bench, is dropped and built again on DATABASE_URL's server.
 	$(PY) bench/registry.py
-	$(PY) bench/staff_queue.py
-	$(PY) bench/reports_and_notices.py
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/staff_queue.py
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) bench/reports_and_notices.py
 	$(PY) bench/photo_pipeline.py
 	$(PY) bench/public_pages.py
+
+bench-large: install ## The queue and reports at 1.1 million claims, 10 million serials (~15 min)
+	BENCH_SCALE=1100000 $(PY) bench/staff_queue.py --runs 20
+	BENCH_SCALE=1100000 $(PY) bench/reports_and_notices.py --runs 10 --notices 200
 
 # LOADTEST_DURATION (seconds, default 600) and the rates are read from the environment or the
 # command line: `make loadtest LOADTEST_DURATION=120`. See bench/loadtest/run.py.

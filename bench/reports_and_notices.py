@@ -2,8 +2,8 @@
 notices to a local SMTP sink, each beside a yardstick of the same run.
 
 Builds the demo recall in a scratch PostgreSQL database (bench/benchkit.py says which), with
-69,000 claims in every status (bench/staff_queue.py's claims, plus a "replacement shipped" and a
-"disposal confirmed" event where the status has passed them) and 69,000 known purchasers. Then:
+BENCH_SCALE claims (69,000 unless set) in every status, each with the events of its path
+(bench/scale_data.py, written with COPY), and 69,000 known purchasers. Then:
 
 1. signed in as a Recall manager, requests the dashboard, the CPSC report of the last full month
    and the one-query yardstick view (bench/bench_urls.py) alternately;
@@ -32,6 +32,7 @@ from pathlib import Path
 from unittest import mock
 
 import benchkit
+import scale_data
 import staff_queue
 
 
@@ -63,27 +64,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def remedy_events_add() -> None:
-    """The events that the report counts: shipped and disposal confirmed, ten and twenty days on."""
-    from django.db import connection
-
-    shipped = ("replacement_shipped", "disposal_submitted", "disposal_confirmed", "closed")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO claims_claimevent (claim_id, actor_kind, from_status, to_status, note, "
-            "created_at) SELECT id, 'staff', 'replacement_approved', 'replacement_shipped', '', "
-            "created_at + interval '10 days' FROM claims_claim WHERE status = ANY(%s)",
-            [list(shipped)],
-        )
-        cursor.execute(
-            "INSERT INTO claims_claimevent (claim_id, actor_kind, from_status, to_status, note, "
-            "created_at) SELECT id, 'staff', 'disposal_submitted', 'disposal_confirmed', '', "
-            "created_at + interval '20 days' FROM claims_claim WHERE status = ANY(%s)",
-            [["disposal_confirmed", "closed"]],
-        )
-        cursor.execute("VACUUM ANALYZE claims_claimevent")
 
 
 def purchasers_create(recall, *, count: int) -> None:
@@ -240,7 +220,7 @@ def notices_time(recall, *, count: int, single: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--claims", type=int, default=69_000)
+    parser.add_argument("--claims", type=int, default=scale_data.bench_scale())
     parser.add_argument("--purchasers", type=int, default=69_000)
     parser.add_argument("--runs", type=int, default=20, help="timed requests of each page")
     parser.add_argument("--notices", type=int, default=4_000, help="notices sent in batches")
@@ -257,8 +237,7 @@ def main() -> None:
     recall = demo_recall_load()
     print(f"Machine  {benchkit.machine()}")
     start = time.perf_counter()
-    staff_queue.claims_create(recall, count=args.claims, seed=args.seed)
-    remedy_events_add()
+    scale_data.recall_at_scale(recall, claims=args.claims, seed=args.seed)
     purchasers_create(recall, count=args.purchasers)
     built = time.perf_counter() - start
 
@@ -270,11 +249,12 @@ def main() -> None:
         f"(built in {built:.0f} s), signed in as a Recall manager; {args.runs} requests of each, "
         "interleaved with the one-query view"
     )
-    print(f"{'':36}{'median ms':>10}{'p95 ms':>9}{'queries':>9}")
+    print(f"{'':36}{'median ms':>10}{'p95 ms':>9}{'queries':>9}{'x yardstick':>13}")
     for label, page_ms, page_queries, yardstick_ms, yardstick_queries in pages:
+        ratio = benchkit.median(page_ms) / benchkit.median(yardstick_ms)
         print(
             f"{label:36}{benchkit.median(page_ms):10.2f}{benchkit.p95(page_ms):9.2f}"
-            f"{page_queries:9}"
+            f"{page_queries:9}{ratio:12.1f}x"
         )
         print(
             f"{'  one-query view (yardstick)':36}{benchkit.median(yardstick_ms):10.2f}"

@@ -207,6 +207,11 @@ CELERY_BEAT_SCHEDULE = {
     "reminders": {"task": "recallcases.notifications.tasks.reminders_send", "schedule": 3600.0},
     # Direct notice: write due reminders, publish the notices due in the coming minute.
     "notices": {"task": "recallcases.notices.tasks.notices_send_due", "schedule": 60.0},
+    # The claim tallies the reports and the queue read: a row per change, merged.
+    "claim-tallies": {
+        "task": "recallcases.claims.tasks.claim_tallies_compact_task",
+        "schedule": 300.0,
+    },
     # The retention schedule and expired sessions, once a day at a quiet hour (UTC).
     "retention": {
         "task": "recallcases.retention.tasks.retention_run",

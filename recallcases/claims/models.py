@@ -91,6 +91,14 @@ class Claim(models.Model):
     anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     photos_removed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # The dates the reports count by, kept by the database from the claim's events and shipments
+    # (migration 0013's triggers; `manage.py claim_figures_rebuild` recomputes them): the first
+    # "replacement shipped" event, the first recorded shipment, the first "disposal confirmed"
+    # event. Never written by Django: a report reads them instead of every claim's events.
+    first_shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_shipment_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disposal_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,6 +121,8 @@ class Claim(models.Model):
             models.Index(fields=["created_at", "id"], name="claim_age"),
             models.Index(fields=["recall", "serial"], name="claim_serial"),
             models.Index(fields=["email"], name="claim_email"),
+            # The queue's search by serial across recalls (claim_serial needs the recall first).
+            models.Index(fields=["serial"], name="claim_serial_any_recall"),
         ]
         permissions = [
             ("verify_claim", "Can verify or reject claims and ask for information"),
@@ -371,3 +381,54 @@ class CallLog(models.Model):
 
     def __str__(self):
         return f"{self.get_reason_display()}: {self.get_outcome_display()}"
+
+
+class ClaimTally(models.Model):
+    """Claims counted by recall, product, country, status, remedy, remedied and disposal
+    confirmed.
+
+    Rows of +1 and -1 written by the database on every change of a claim (migration 0013's
+    trigger, PostgreSQL only): a change of status is a row out of the old group and a row into the
+    new one, so writers never wait on a shared counter. Summed when read; merged into one row per
+    group by `claims.tasks.claim_tallies_compact`; rebuilt by `claim_figures_rebuild`.
+    """
+
+    recall_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    country = models.CharField(max_length=2)
+    status = models.CharField(max_length=32)
+    remedy = models.CharField(max_length=20)
+    remedied = models.BooleanField()
+    disposal_confirmed = models.BooleanField()
+    claims = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["recall_id"], name="claim_tally_recall")]
+
+    def __str__(self):
+        return f"{self.status} {self.country} {self.claims:+d}"
+
+
+class DayMetric(models.TextChoices):
+    FILED = "filed"  # created_at
+    REMEDIED = "remedied"  # the first shipped step, else the first shipment
+    DISPOSAL = "disposal"  # the first "disposal confirmed" step
+
+
+class ClaimDayTally(models.Model):
+    """Claims counted by recall, country, channel, remedy and the day (UTC, the site's time zone)
+    on which they were filed, remedied and had their disposal confirmed: kept like `ClaimTally`."""
+
+    recall_id = models.BigIntegerField()
+    country = models.CharField(max_length=2)
+    channel = models.CharField(max_length=5)
+    remedy = models.CharField(max_length=20)
+    day = models.DateField()
+    metric = models.CharField(max_length=10, choices=DayMetric.choices)
+    claims = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["recall_id", "metric", "day"], name="claim_day_tally")]
+
+    def __str__(self):
+        return f"{self.metric} {self.day} {self.country} {self.claims:+d}"

@@ -3,12 +3,13 @@
 import functools
 import operator
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
 from disposable_email_domains import blocklist
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -21,6 +22,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -30,7 +32,14 @@ from django.utils.translation import gettext_lazy as _
 from recallcases.audit.models import AuditEntry
 from recallcases.audit.selectors import audit_entries_of_claim
 from recallcases.claims.lifecycle import ENDED_STATUSES, STATUSES, Waits, waiting_for
-from recallcases.claims.models import Claim, ClaimEvent, ClaimLink, ClaimPhoto
+from recallcases.claims.models import (
+    Claim,
+    ClaimDayTally,
+    ClaimEvent,
+    ClaimLink,
+    ClaimPhoto,
+    ClaimTally,
+)
 from recallcases.claims.tokens import hash_access_token, normalise_reference
 from recallcases.core.business_days import last_start_overdue
 from recallcases.core.csv_files import csv_lines
@@ -226,12 +235,86 @@ def claims_overdue(claims: QuerySet, *, now: datetime) -> QuerySet:
     )
 
 
-def status_counts(*, filters: QueueFilters) -> dict[str, int]:
-    """How many claims of each status match the filters (all but the status), in one query."""
+@dataclass(frozen=True)
+class StatusCounts:
+    """How many claims of each status match the queue's filters."""
+
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def of(self, status: str) -> int:
+        return self.counts.get(status, 0)
+
+
+def status_counts(*, filters: QueueFilters) -> StatusCounts:
+    """How many claims of each status match the filters (all but the status), in one query: from
+    the claim tallies when they can answer (no filter but recall, product and country), so a
+    queue of a million claims is not counted on every page; else counted from the claims."""
+    tallied = replace(
+        filters, status="", order="", search_contacts=False, recall_id=None, product_id=None,
+        country="",
+    ) == QueueFilters(order="")  # fmt: skip
+    if tallied and tallies_kept():
+        rows = claim_tallies(
+            recall_id=filters.recall_id, product_id=filters.product_id, country=filters.country
+        )
+        return StatusCounts(_sum_by(rows, "status"))
     claims = with_signals(Claim.objects.all()) if filters.signal else Claim.objects.all()
     claims = _filtered(claims, filters)
     rows = claims.order_by().values("status").annotate(n=Count("pk"))
-    return {row["status"]: row["n"] for row in rows}
+    return StatusCounts({row["status"]: row["n"] for row in rows})
+
+
+def _sum_by(rows: list[dict], key: str) -> dict:
+    sums: dict = {}
+    for row in rows:
+        sums[row[key]] = sums.get(row[key], 0) + row["claims"]
+    return sums
+
+
+# --- The claim tallies (ClaimTally, ClaimDayTally), kept by the database -------------------------
+
+
+def tallies_kept() -> bool:
+    """Whether the database keeps the claim tallies: on PostgreSQL (migration 0013's trigger),
+    whose days are UTC, the site's time zone. Elsewhere (SQLite for `make run`) figures are
+    counted from the claims."""
+    return connection.vendor == "postgresql" and settings.TIME_ZONE == "UTC"
+
+
+def claim_tallies(
+    *, recall_id: int | None = None, product_id: int | None = None, country: str = ""
+) -> list[dict]:
+    """Claims by recall, product, country, status, remedy, remedied and disposal confirmed
+    (`claims` in each), from the tallies: one query over a few rows per group."""
+    rows = ClaimTally.objects.all()
+    if recall_id:
+        rows = rows.filter(recall_id=recall_id)
+    if product_id:
+        rows = rows.filter(product_id=product_id)
+    if country:
+        rows = rows.filter(country=country)
+    group = (
+        "recall_id", "product_id", "country", "status", "remedy", "remedied", "disposal_confirmed",
+    )  # fmt: skip
+    summed = rows.values(*group).annotate(n=Sum("claims")).order_by()
+    return [{**{k: row[k] for k in group}, "claims": row["n"]} for row in summed if row["n"]]
+
+
+def claim_day_tallies(*, recall_id: int, metrics: list[str]) -> list[dict]:
+    """Claims of a recall by country, channel, remedy, day (UTC) and metric (DayMetric: filed,
+    remedied, disposal confirmed), `claims` in each, from the tallies: one query."""
+    group = ("country", "channel", "remedy", "day", "metric")
+    summed = (
+        ClaimDayTally.objects.filter(recall_id=recall_id, metric__in=metrics)
+        .values(*group)
+        .annotate(n=Sum("claims"))
+        .order_by()
+    )
+    return [{**{k: r[k] for k in group}, "claims": r["n"]} for r in summed if r["n"]]
 
 
 def claim_for_staff(*, reference: str) -> Claim | None:

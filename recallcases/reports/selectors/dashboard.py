@@ -14,7 +14,8 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.functional import Promise
 
-from recallcases.claims.models import Claim, ClaimStatus
+from recallcases.claims.models import Claim, ClaimStatus, DayMetric
+from recallcases.claims.selectors import claim_day_tallies, claim_tallies, tallies_kept
 from recallcases.recalls.models import Country, Product, Recall
 from recallcases.reports.selectors.figures import (
     Rate,
@@ -132,25 +133,17 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
     """The recall manager's dashboard of `recall`, now: seven queries however many claims.
 
     Claims by status, country and product come from one grouped query (each group with its units
-    remedied and disposals confirmed); the weekly trend from one more, grouped by the ISO week in
-    which each claim's remedy first shipped; notices sent count distinct purchasers; the claims
-    past a promised date (two: the promises, then the count) and the share shipped on time.
+    remedied and disposals confirmed); the weekly trend from one more, by the ISO week in which
+    each claim's remedy first shipped; notices sent count distinct purchasers; the claims past a
+    promised date (two: the promises, then the count) and the share shipped on time. On
+    PostgreSQL the first two read the claim tallies the database keeps (a few rows, at any number
+    of claims).
     """
-    groups = (
-        Claim.objects.filter(recall=recall)
-        .values("country", "product_id", "status", "remedy")
-        .annotate(
-            claims=Count("pk"),
-            remedied=Count("pk", filter=is_remedied()),
-            disposals=Count("pk", filter=is_disposal_confirmed()),
-        )
-        .order_by()
-    )
     by_status: dict[str, int] = defaultdict(int)
     by_country: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_product: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_remedy: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for group in groups:
+    for group in claim_groups(recall):
         by_status[group["status"]] += group["claims"]
         by_remedy[group["remedy"]][0] += group["claims"]
         by_remedy[group["remedy"]][1] += group["remedied"]
@@ -212,13 +205,41 @@ def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
     )
 
 
-def weekly_correction(*, recall: Recall, today: date | None = None) -> list[WeekPoint]:
-    """The cumulative correction rate at the end of each ISO week, from the announcement's week
-    to this one: one query, grouped by the week in which each claim's remedy first shipped.
+def claim_groups(recall: Recall) -> list[dict]:
+    """The recall's claims by country, product, status and remedy, each group with `claims`,
+    `remedied` and `disposals`: from the claim tallies (a few rows), or counted from the claims."""
+    if tallies_kept():
+        groups: dict[tuple, dict] = {}
+        for row in claim_tallies(recall_id=recall.pk):
+            key = (row["country"], row["product_id"], row["status"], row["remedy"])
+            group = groups.setdefault(
+                key,
+                dict(zip(("country", "product_id", "status", "remedy"), key, strict=True))
+                | {"claims": 0, "remedied": 0, "disposals": 0},
+            )
+            group["claims"] += row["claims"]
+            group["remedied"] += row["claims"] if row["remedied"] else 0
+            group["disposals"] += row["claims"] if row["disposal_confirmed"] else 0
+        return list(groups.values())
+    return list(
+        Claim.objects.filter(recall=recall)
+        .values("country", "product_id", "status", "remedy")
+        .annotate(
+            claims=Count("pk"),
+            remedied=Count("pk", filter=is_remedied()),
+            disposals=Count("pk", filter=is_disposal_confirmed()),
+        )
+        .order_by()
+    )
 
-    Remedies dated before the announcement's week (none should be) count from its first week.
-    """
-    today = today or timezone.localdate()
+
+def _remedied_by_week(recall: Recall) -> dict[date, int]:
+    """Units remedied in each ISO week (by its Monday), from the tallies' days or the claims."""
+    shipped_by_week: dict[date, int] = defaultdict(int)
+    if tallies_kept():
+        for row in claim_day_tallies(recall_id=recall.pk, metrics=[DayMetric.REMEDIED]):
+            shipped_by_week[row["day"] - timedelta(days=row["day"].weekday())] += row["claims"]
+        return shipped_by_week
     rows = (
         claims_with_remedy_dates(recall)
         .filter(remedied_at__isnull=False)
@@ -227,12 +248,22 @@ def weekly_correction(*, recall: Recall, today: date | None = None) -> list[Week
         .annotate(n=Count("pk"))
         .order_by("week")
     )
-    shipped_by_week: dict[date, int] = defaultdict(int)
     for row in rows:
         week = row["week"]
         if isinstance(week, datetime):
             week = timezone.localtime(week).date() if timezone.is_aware(week) else week.date()
         shipped_by_week[week] += row["n"]
+    return shipped_by_week
+
+
+def weekly_correction(*, recall: Recall, today: date | None = None) -> list[WeekPoint]:
+    """The cumulative correction rate at the end of each ISO week, from the announcement's week
+    to this one: one query, grouped by the week in which each claim's remedy first shipped.
+
+    Remedies dated before the announcement's week (none should be) count from its first week.
+    """
+    today = today or timezone.localdate()
+    shipped_by_week = _remedied_by_week(recall)
 
     first = recall.announced_on - timedelta(days=recall.announced_on.weekday())
     last = today - timedelta(days=today.weekday())

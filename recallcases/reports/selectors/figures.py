@@ -3,8 +3,8 @@ scope, claims filed, units remedied, disposals confirmed, consumers notified and
 dashboard and both regulators' reports read.
 
 Every figure is counted by the database (Count with filters, grouped where a page shows a
-breakdown), so a page costs the same few queries whether the recall has ten claims or seventy
-thousand. Nothing here writes.
+breakdown), in one pass over the claims, so a page costs the same few queries whether the recall
+has ten claims or a million. Nothing here writes.
 
 The figures, as the pages' footnotes repeat them:
 
@@ -43,17 +43,21 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import (
     Count,
     DateTimeField,
-    Exists,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.db.models.functions import Coalesce, TruncDate
 
-from recallcases.claims.models import CallLog, Channel, Claim, ClaimEvent, ClaimStatus, Shipment
-from recallcases.claims.selectors import claims_overdue
+from recallcases.claims.models import (
+    CallLog,
+    Channel,
+    Claim,
+    ClaimStatus,
+    DayMetric,
+    Shipment,
+)
+from recallcases.claims.selectors import claim_day_tallies, claims_overdue, tallies_kept
 from recallcases.core.business_days import business_days_after
 from recallcases.incidents.models import Incident, Timing
 from recallcases.notices.models import Purchaser
@@ -97,58 +101,36 @@ def units_in_scope_by_country(recall: Recall) -> dict[str, int]:
 
 
 # --- Units remedied and disposals confirmed, per claim -------------------------------------------
-# Each is said once, as the rows that make a claim count (its events of a status, its shipments);
-# whether a claim counts and when it first did are both read from those rows, so the dashboard
-# (whether, now) and the monthly reports (when) cannot disagree.
-
-
-def _reached(status: str) -> QuerySet[ClaimEvent]:
-    """The outer query's claim's events to `status` (read through the claim_event_reached index)."""
-    return ClaimEvent.objects.filter(claim=OuterRef("pk"), to_status=status)
-
-
-def _remedy_shipped() -> tuple[QuerySet[ClaimEvent], QuerySet[Shipment]]:
-    """What makes a claim remedied: its "replacement shipped" events, and its shipments."""
-    return _reached(ClaimStatus.REPLACEMENT_SHIPPED), Shipment.objects.filter(claim=OuterRef("pk"))
-
-
-def _first(rows: QuerySet) -> Subquery:
-    return Subquery(
-        rows.order_by("created_at").values("created_at")[:1], output_field=DateTimeField()
-    )
+# Each is said once. The rows that make a claim count are its events of a status and its
+# shipments; the database keeps the first date of each on the claim (claims migration 0013:
+# `first_shipped_at`, `first_shipment_at`, `disposal_confirmed_at`, recomputed by
+# `manage.py claim_figures_rebuild`), and on PostgreSQL the claim tallies by group and by day kept
+# from them (ADR 0011), so a report reads a few rows, not every claim's events. Whether a claim
+# counts and when it first did are both read from those dates, so the dashboard (whether, now) and
+# the monthly reports (when) cannot disagree.
 
 
 def remedied_at() -> Coalesce:
     """When a claim's remedy first shipped: its first "replacement shipped" event, or else its
     first shipment; NULL when neither exists (the claim is not remedied)."""
-    events, shipments = _remedy_shipped()
     # `claim_ship` writes the event and then the shipment in one transaction, so the event, when
-    # there is one, is the earlier: the shipment is read only for a claim without the event.
-    return Coalesce(_first(events), _first(shipments), output_field=DateTimeField())
+    # there is one, is the earlier: the shipment counts only for a claim without the event.
+    return Coalesce(F("first_shipped_at"), F("first_shipment_at"), output_field=DateTimeField())
 
 
 def is_remedied() -> Q:
-    """Whether a claim's remedy has shipped: `remedied_at` is not NULL, asked as EXISTS (the
-    dashboard's grouped count, where the date is not needed)."""
-    events, shipments = _remedy_shipped()
-    return Q(Exists(events)) | Q(Exists(shipments))
-
-
-def disposal_confirmed_at() -> Subquery:
-    """When a claim's disposal was first confirmed; NULL when it never was."""
-    return _first(_reached(ClaimStatus.DISPOSAL_CONFIRMED))
+    """Whether a claim's remedy has shipped: `remedied_at` is not NULL."""
+    return Q(first_shipped_at__isnull=False) | Q(first_shipment_at__isnull=False)
 
 
 def is_disposal_confirmed() -> Q:
     """Whether a claim's disposal was ever confirmed: `disposal_confirmed_at` is not NULL."""
-    return Q(Exists(_reached(ClaimStatus.DISPOSAL_CONFIRMED)))
+    return Q(disposal_confirmed_at__isnull=False)
 
 
 def claims_with_remedy_dates(recall: Recall) -> QuerySet[Claim]:
     """The recall's claims, each with `remedied_at` and `disposal_confirmed_at` (or None)."""
-    return Claim.objects.filter(recall=recall).annotate(
-        remedied_at=remedied_at(), disposal_confirmed_at=disposal_confirmed_at()
-    )
+    return Claim.objects.filter(recall=recall).annotate(remedied_at=remedied_at())
 
 
 # --- Promised dates -----------------------------------------------------------------------------
@@ -231,9 +213,20 @@ def _dated_counts(
     return counts
 
 
+# The day tallies' metric of each dated claim figure.
+_DAY_METRICS = {
+    "filed": DayMetric.FILED,
+    "remedied": DayMetric.REMEDIED,
+    "disposals": DayMetric.DISPOSAL,
+}
+
+
 def claim_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
-    """Claims filed, units remedied (in all and by remedy) and disposals confirmed, in Canada and
-    everywhere: one query."""
+    """Claims filed (in all and on the web), units remedied (in all and by remedy) and disposals
+    confirmed, in Canada and everywhere: one query (over the claim tallies' days on PostgreSQL,
+    else over the claims)."""
+    if tallies_kept():
+        return _claim_counts_from_days(recall=recall, month=month)
     return claims_with_remedy_dates(recall).aggregate(
         **_dated_counts(
             month=month,
@@ -250,6 +243,36 @@ def claim_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
             },
         )
     )
+
+
+def _claim_counts_from_days(*, recall: Recall, month: ReportMonth) -> dict[str, int]:
+    # Months begin at midnight in the site's time zone, UTC, as the tallies' days do.
+    start, end = month.start.date(), month.end.date()
+    names = [*_DAY_METRICS, "filed_web", *(f"remedied_{remedy.value}" for remedy in Remedy)]
+    counts = {
+        f"{scope}_{name}_{span}": 0
+        for scope in (CANADA, ALL)
+        for name in names
+        for span in (PERIOD, CUMULATIVE)
+    }
+    metric_names = {metric: name for name, metric in _DAY_METRICS.items()}
+    for row in claim_day_tallies(recall_id=recall.pk, metrics=list(metric_names)):
+        if row["day"] >= end:
+            continue
+        name = metric_names[row["metric"]]
+        # The same claims counted again under the figure's narrower name, as `claim_counts` does.
+        counted = [name]
+        if name == "filed" and row["channel"] == Channel.WEB:
+            counted.append("filed_web")
+        if name == "remedied" and f"remedied_{row['remedy']}" in names:
+            counted.append(f"remedied_{row['remedy']}")
+        scopes = (CANADA, ALL) if row["country"] == Country.CA else (ALL,)
+        for scope in scopes:
+            for counted_name in counted:
+                counts[f"{scope}_{counted_name}_{CUMULATIVE}"] += row["claims"]
+                if row["day"] >= start:
+                    counts[f"{scope}_{counted_name}_{PERIOD}"] += row["claims"]
+    return counts
 
 
 def shipment_counts(*, recall: Recall, month: ReportMonth) -> dict[str, int]:

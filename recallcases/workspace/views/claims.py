@@ -92,10 +92,11 @@ def queue(request):
     filters = replace(
         form.filters(), search_contacts=request.user.has_perm("claims.view_shipping_details")
     )
-    page = Paginator(claim_queue(filters=filters), QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
     counts = status_counts(filters=filters)
+    paginator = Paginator(claim_queue(filters=filters), QUEUE_PAGE_SIZE)
+    # The counts already say how many claims match: no second count of them.
+    paginator.count = counts.of(filters.status) if filters.status else counts.total
+    page = paginator.get_page(request.GET.get("page"))
     for claim in page:
         claim.signal_labels = signals_of(claim)
     query = request.GET.copy()
@@ -106,8 +107,8 @@ def queue(request):
         {
             "form": form,
             "page": page,
-            "counts": [(value, label, counts.get(value, 0)) for value, label in S.choices],
-            "total": sum(counts.values()),
+            "counts": [(value, label, counts.of(value)) for value, label in S.choices],
+            "total": counts.total,
             "query": query.urlencode(),
             "can_approve": request.user.has_perm("claims.approve_replacement"),
             "can_see_names": request.user.has_perm("claims.view_shipping_details"),
