@@ -171,13 +171,25 @@ def _search(claims, text: str, *, contacts: bool):
     return claims.filter(matches)
 
 
+# What a row of the staff queue shows (templates/workspace/queue.html), and nothing more: the
+# signals are annotations of the same query, the filters and orders are SQL only.
+QUEUE_COLUMNS = (
+    "reference",
+    "status",
+    "serial",
+    "name",
+    "region",
+    "country",
+    "created_at",
+    "product__model",
+)
+
+
 def claim_queue(*, filters: QueueFilters):
-    """Claims for the staff queue, filtered, with their signals, in one query (plus paging)."""
-    claims = with_signals(
-        Claim.objects.select_related("recall", "product", "registry_product").defer(
-            "access_token_hash"
-        )
-    )
+    """Claims for the staff queue, filtered, with their signals, in one query (plus paging).
+    Only the columns a row shows are read (QUEUE_COLUMNS): a 50-row page builds 100 model
+    instances, not 200 with every column of the claim, its recall and its registry product."""
+    claims = with_signals(Claim.objects.select_related("product").only(*QUEUE_COLUMNS))
     claims = _filtered(claims, filters)
     if filters.status:
         claims = claims.filter(status=filters.status)

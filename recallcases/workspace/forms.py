@@ -1,6 +1,7 @@
 """Staff forms: the queue's filters and the fields of each action."""
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,11 @@ from recallcases.claims.services import TRACKING_URLS
 from recallcases.core.csv_files import CsvFileField, CsvRefused
 from recallcases.core.forms import SingleLineField
 from recallcases.recalls.models import Country, Issue, Product, Recall, Remedy
+
+# The queue's select fields as HTML, by (language, field, value, choices); see
+# QueueFilterForm.rendered. Bounded: emptied when full.
+_SELECTS_HTML: dict[tuple, str] = {}
+_SELECTS_HTML_MAX = 512
 
 
 class QueueFilterForm(forms.Form):
@@ -57,6 +63,33 @@ class QueueFilterForm(forms.Form):
             field.widget.attrs["class"] = (
                 "form-select form-select-sm" if select else ("form-control form-control-sm")
             )
+
+    def rendered(self) -> list[tuple[forms.BoundField, str]]:
+        """Each field with its HTML. A select's HTML is the same for every page showing the same
+        choices, value and language: it is rendered once per process and kept (_SELECTS_HTML),
+        which saves most of the queue's filter form rendering. The search box and the number of
+        days are rendered each time: no search text is kept in memory."""
+        cacheable = not self.is_bound or self.is_valid()
+        language = translation.get_language()
+        rendered = []
+        for bound in self:
+            field = bound.field
+            if not (cacheable and isinstance(field.widget, forms.Select)):
+                rendered.append((bound, str(bound)))
+                continue
+            if isinstance(field, forms.ModelChoiceField):
+                # Read the recalls or products once (the same one query as before) and render
+                # from that list: a renamed product makes a new key.
+                field.choices = list(iter(field.choices))
+            choices = tuple((str(value), str(label)) for value, label in field.choices)
+            key = (language, bound.name, str(bound.value() or ""), choices)
+            html = _SELECTS_HTML.get(key)
+            if html is None:
+                if len(_SELECTS_HTML) >= _SELECTS_HTML_MAX:
+                    _SELECTS_HTML.clear()
+                html = _SELECTS_HTML[key] = str(bound)
+            rendered.append((bound, html))
+        return rendered
 
     def filters(self) -> QueueFilters:
         data = self.cleaned_data if self.is_valid() else {}

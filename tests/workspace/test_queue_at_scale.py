@@ -92,3 +92,25 @@ def test_search_counts_stay_exact(client, speaker, manager, as_user):
     page = response.context["page"]
     assert [claim.serial for claim in page] == ["A3102BLK00000007"]
     assert page.paginator.count == 1
+
+
+@pytest.mark.django_db
+def test_filter_selects_kept_between_pages_show_each_page_its_own_choice(
+    client, speaker, manager, as_user
+):
+    # given: a queue filtered by one status, then unfiltered, then in French
+    add_claims(speaker, 5)
+    as_user(manager)
+    filtered = client.get("/workspace/?status=verified&country=CA").content.decode()
+    unfiltered = client.get("/workspace/").content.decode()
+    again = client.get("/workspace/?status=verified&country=CA").content.decode()
+    french = client.get(
+        "/workspace/?status=verified", HTTP_ACCEPT_LANGUAGE="fr-ca"
+    ).content.decode()
+    # then: each page's selects show its own values (the kept HTML is per value and language)
+    assert '<option value="verified" selected>' in filtered
+    assert '<option value="CA" selected>' in filtered
+    assert '<option value="verified" selected>' not in unfiltered
+    assert '<option value="CA" selected>' not in unfiltered
+    assert '<option value="verified" selected>' in again
+    assert '<option value="verified" selected>Vérifiée</option>' in french

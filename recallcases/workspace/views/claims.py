@@ -5,11 +5,13 @@ Every view is guarded by `staff_view` with the permission it needs; each action 
 """
 
 from dataclasses import dataclass, replace
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -97,7 +99,13 @@ def queue(request):
     # The counts already say how many claims match: no second count of them.
     paginator.count = counts.of(filters.status) if filters.status else counts.total
     page = paginator.get_page(request.GET.get("page"))
+    # Each label is translated, and the claim page's address reversed, once per page, not once
+    # per row (a reference is letters and digits: nothing in it to quote).
+    status_labels = {value: str(label) for value, label in S.choices}
+    claim_url = reverse("workspace:claim", args=["REFERENCE"])
     for claim in page:
+        claim.url = claim_url.replace("REFERENCE", quote(claim.reference, safe=""))
+        claim.status_label = status_labels.get(claim.status, claim.status)
         claim.signal_labels = signals_of(claim)
     query = request.GET.copy()
     query.pop("page", None)
@@ -107,7 +115,7 @@ def queue(request):
         {
             "form": form,
             "page": page,
-            "counts": [(value, label, counts.of(value)) for value, label in S.choices],
+            "counts": [(value, label, counts.of(value)) for value, label in status_labels.items()],
             "total": counts.total,
             "query": query.urlencode(),
             "can_approve": request.user.has_perm("claims.approve_replacement"),
