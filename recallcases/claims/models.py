@@ -318,7 +318,10 @@ class ClaimEvent(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             # When a claim first reached a status (the reports' remedied and disposal dates).
-            models.Index(fields=["claim", "to_status", "created_at"], name="claim_event_reached")
+            models.Index(fields=["claim", "to_status", "created_at"], name="claim_event_reached"),
+            # The claims that reached a status, read whole (index only) by the claims past a
+            # promised date (claims_overdue): the dashboard's overdue count at 69,000 claims.
+            models.Index(fields=["to_status", "claim"], name="claim_event_by_status"),
         ]
 
     def __str__(self):
