@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -104,4 +105,14 @@ def tracking_import_view(request):
         )
     else:
         form = TrackingImportForm(max_bytes=IMPORT_MAX_BYTES, help_text=IMPORT_HELP)
-    return render(request, "workspace/fulfilment_import.html", {"form": form, "report": report})
+    return render(
+        request,
+        "workspace/claims_import.html",
+        {
+            "form": form,
+            "report": report,
+            "heading": _("Import tracking numbers"),
+            "back_url": reverse("workspace:fulfilment"),
+            "back_label": _("Fulfilment"),
+        },
+    )

@@ -3,7 +3,9 @@
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -132,4 +134,14 @@ def payments_import_view(request):
         )
     else:
         form = TrackingImportForm(max_bytes=PAYMENTS_MAX_BYTES, help_text=PAYMENTS_HELP)
-    return render(request, "workspace/refunds_import.html", {"form": form, "report": report})
+    return render(
+        request,
+        "workspace/claims_import.html",
+        {
+            "form": form,
+            "report": report,
+            "heading": _("Import payment confirmations"),
+            "back_url": reverse("workspace:refunds"),
+            "back_label": _("Refunds"),
+        },
+    )
