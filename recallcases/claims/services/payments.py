@@ -23,10 +23,10 @@ from recallcases.claims.lifecycle import Waits, waiting_for
 from recallcases.claims.models import Claim, ClaimStatus, Shipment
 from recallcases.claims.services.tracking import (
     ImportRow,
-    RowOutcome,
     TrackingImportReport,
     _lines,
-    _RollBack,
+    claims_import_apply,
+    import_row,
 )
 from recallcases.claims.tokens import normalise_reference
 from recallcases.claims.transitions import Actor, TransitionRefused, claim_transition
@@ -166,57 +166,31 @@ def payments_import(
         )
     )
     clashes = _clashes(rows)
-    report = TrackingImportReport(apply_good_rows=apply_good_rows)
-    try:
-        with transaction.atomic():
-            for row in rows:
-                report.rows.append(
-                    _row_pay(row=row, claim_ids=claim_ids, clash=clashes.get(row.line), actor=actor)
-                )
-            if not apply_good_rows and report.refused:
-                raise _RollBack
-    except _RollBack:
-        for row in report.rows:
-            if row.outcome == RowOutcome.APPLIED:
-                row.outcome = RowOutcome.NOT_APPLIED
-                row.reason = _(
-                    "This row is fine; it was not applied because other rows were refused."
-                )
-    audit_record(
-        actor=actor.user,
-        actor_kind=actor.kind,
+    return claims_import_apply(
+        rows=rows,
+        apply_row=lambda row: _row_pay(
+            row=row, claim_ids=claim_ids, clash=clashes.get(row.line), actor=actor
+        ),
+        apply_good_rows=apply_good_rows,
+        actor=actor,
         action=AuditAction.PAYMENTS_IMPORT,
-        subject=None,
-        subject_label=file_name or getattr(file, "name", "") or "",
-        after={
-            "rows": len(report.rows),
-            "applied": report.applied,
-            "refused": report.refused,
-            "not_applied": report._count(RowOutcome.NOT_APPLIED),
-            "apply_good_rows": apply_good_rows,
-        },
+        file_label=file_name or getattr(file, "name", "") or "",
     )
-    return report
 
 
 def _row_pay(*, row: _Row, claim_ids: dict[str, int], clash: str | None, actor: Actor) -> ImportRow:
-    result = ImportRow(line=row.line, reference=row.reference)
-    reason = clash or _row_refusal(row=row, claim_ids=claim_ids)
-    if not reason:
-        try:
-            with transaction.atomic():
-                claim_pay(
-                    claim_id=claim_ids[row.reference],
-                    actor=actor,
-                    payment_reference=row.payment_reference,
-                    amount=Decimal(row.amount),
-                    currency=row.currency,
-                )
-        except TransitionRefused as refused:
-            reason = str(refused.message)
-    if reason:
-        result.outcome, result.reason = RowOutcome.REFUSED, reason
-    return result
+    return import_row(
+        line=row.line,
+        reference=row.reference,
+        refusal=clash or _row_refusal(row=row, claim_ids=claim_ids),
+        apply=lambda: claim_pay(
+            claim_id=claim_ids[row.reference],
+            actor=actor,
+            payment_reference=row.payment_reference,
+            amount=Decimal(row.amount),
+            currency=row.currency,
+        ),
+    )
 
 
 def _row_refusal(*, row: _Row, claim_ids: dict[str, int]) -> str:

@@ -5,7 +5,9 @@ shared reader (recallcases.core.csv_files); what a good row is is decided here.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -109,17 +111,38 @@ def tracking_import(
     CsvRefused and nothing is applied.
     """
     rows = _rows_read(file=file)
-    report = TrackingImportReport(apply_good_rows=apply_good_rows)
     claim_ids = _claim_ids(references={row.reference for row in rows if row.reference})
     refusals = _refusals_in_file(rows=rows)
+    return claims_import_apply(
+        rows=rows,
+        apply_row=lambda row: _row_ship(
+            row=row, claim_ids=claim_ids, refusal=refusals.get(row.line), actor=actor
+        ),
+        apply_good_rows=apply_good_rows,
+        actor=actor,
+        action=AuditAction.TRACKING_IMPORT,
+        file_label=file_name or getattr(file, "name", "") or "",
+    )
+
+
+def claims_import_apply(
+    *,
+    rows: list,
+    apply_row: Callable[[Any], ImportRow],
+    apply_good_rows: bool,
+    actor: Actor,
+    action: str,
+    file_label: str,
+) -> TrackingImportReport:
+    """Apply an import's rows (tracking numbers, payment confirmations) in one transaction, each
+    through `apply_row` (see `import_row`); with `apply_good_rows` false, one refused row rolls
+    every row back. The file is audited after, as `action`: one that applied nothing was still
+    sent, and by whom."""
+    report = TrackingImportReport(apply_good_rows=apply_good_rows)
     try:
         with transaction.atomic():
             for row in rows:
-                report.rows.append(
-                    _row_ship(
-                        row=row, claim_ids=claim_ids, refusal=refusals.get(row.line), actor=actor
-                    )
-                )
+                report.rows.append(apply_row(row))
             if not apply_good_rows and report.refused:
                 raise _RollBack
     except _RollBack:
@@ -129,13 +152,12 @@ def tracking_import(
                 row.reason = _(
                     "This row is fine; it was not applied because other rows were refused."
                 )
-    # After the rows' transaction: a file that applied nothing was still sent, and by whom.
     audit_record(
         actor=actor.user,
         actor_kind=actor.kind,
-        action=AuditAction.TRACKING_IMPORT,
+        action=action,
         subject=None,
-        subject_label=file_name or getattr(file, "name", "") or "",
+        subject_label=file_label,
         after={
             "rows": len(report.rows),
             "applied": report.applied,
@@ -147,27 +169,39 @@ def tracking_import(
     return report
 
 
-def _row_ship(
-    *, row: _Row, claim_ids: dict[str, int], refusal: str | None, actor: Actor
+def import_row(
+    *, line: int, reference: str, refusal: str, apply: Callable[[], object]
 ) -> ImportRow:
-    result = ImportRow(line=row.line, reference=row.reference)
-    reason = refusal or _row_refusal(row=row, claim_ids=claim_ids)
+    """One row of an import: refused for `refusal`, else applied by `apply` in a savepoint of
+    its own, so a refused row leaves nothing behind whatever the step did."""
+    result = ImportRow(line=line, reference=reference)
+    reason = refusal
     if not reason:
         try:
-            # A savepoint per row: a refused row leaves nothing behind, whatever claim_ship did.
             with transaction.atomic():
-                claim_ship(
-                    claim_id=claim_ids[row.reference],
-                    actor=actor,
-                    carrier=row.carrier,
-                    tracking_number=row.tracking_number,
-                    remedy=row.remedy,
-                )
+                apply()
         except TransitionRefused as refused:
             reason = str(refused.message)
     if reason:
         result.outcome, result.reason = RowOutcome.REFUSED, reason
     return result
+
+
+def _row_ship(
+    *, row: _Row, claim_ids: dict[str, int], refusal: str | None, actor: Actor
+) -> ImportRow:
+    return import_row(
+        line=row.line,
+        reference=row.reference,
+        refusal=refusal or _row_refusal(row=row, claim_ids=claim_ids),
+        apply=lambda: claim_ship(
+            claim_id=claim_ids[row.reference],
+            actor=actor,
+            carrier=row.carrier,
+            tracking_number=row.tracking_number,
+            remedy=row.remedy,
+        ),
+    )
 
 
 def _row_refusal(*, row: _Row, claim_ids: dict[str, int]) -> str:
