@@ -299,6 +299,10 @@ def claim_create(request, slug):
                     "language": submitted.claim.language,
                     "at": time.time(),
                 }
+                if not request.user.is_authenticated:
+                    # The session holds nothing else of a consumer: it ends with what it holds,
+                    # and a browser back later on its status page sends no session to read.
+                    request.session.set_expiry(SUBMITTED_CLAIM_TTL)
                 response = redirect("consumer:claim_received", slug=recall.slug)
                 _remember_opened(request, response, submitted.claim.pk)
                 response.delete_cookie(CHECKED_SERIAL_COOKIE, samesite="Lax")

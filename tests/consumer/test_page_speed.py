@@ -15,9 +15,13 @@ from django.urls import reverse
 from recallcases.claims.models import Claim, ClaimPhoto, ClaimStatus, Shipment
 from recallcases.claims.services import claim_links_revoke
 from recallcases.claims.transitions import SYSTEM, claim_transition
-from recallcases.consumer.views import OPENED_CLAIMS_COOKIE, OPENED_CLAIMS_SALT
+from recallcases.consumer.views import (
+    OPENED_CLAIMS_COOKIE,
+    OPENED_CLAIMS_SALT,
+    SUBMITTED_CLAIM_TTL,
+)
 from recallcases.recalls.models import Recall
-from tests.consumer.test_pages import RECALL, RECALL_FR, claim_form_data
+from tests.consumer.test_pages import RECALL, RECALL_FR, claim_form_data, file_claim
 from tests.factories import add_photo, claim_with_link
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +90,20 @@ def test_status_page_revisited_is_one_query_and_no_session(speaker, django_asser
     assert claim.reference in page and "Your photos" in page
     assert OPENED_CLAIMS_COOKIE not in response.cookies
     assert settings.SESSION_COOKIE_NAME not in browser.cookies
+
+
+def test_filing_browser_session_ends_with_the_confirmation(client, recall, speaker):
+    # The session only holds the confirmation page's reference: it lasts as long, so that the
+    # consumer back on the status page later sends no session for the staff idle clock to read.
+    response = file_claim(client, speaker)
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["max-age"] == SUBMITTED_CLAIM_TTL
+    assert claim_reference_shown(client.get(response.url).content.decode())
+
+
+def claim_reference_shown(page: str) -> bool:
+    return Claim.objects.get().reference in page
 
 
 def photo_status(browser, claim) -> int:
