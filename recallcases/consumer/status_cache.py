@@ -2,15 +2,15 @@
 link, the photos' thumbnails), rendered once per state of the claim and language and kept in the
 shared cache.
 
-Reading it is four queries (the events, the shipments, the photos) and most of the page's
+Reading it is three queries (the events, the shipments, the photos) and most of the page's
 template work; a consumer comes back to a claim that changes a few times in its life (ADR 0010).
 What the HTML depends on is in the entry's stamp, compared on each read: the claim's row (its
-version and `updated_at`), the copy of its recall (`Recall.page_version`, see
-recalls.selectors.recall_open_by_slug), the day (a promised date passes) and this module's
-release. A save or delete of the claim, one of its events, shipments or photos drops the entry
-(consumer.apps), now and again on commit; `STATUS_HTML_SECONDS` bounds what a bulk `update()`
-would leave. The entry holds what any holder of the claim's link sees, never a CSRF token, a
-form or anything of one browser; it is keyed by claim and language.
+version, `updated_at` and retention's marks), the copy of its recall (`Recall.page_version`, see
+recalls.selectors.recall_by_pk) and the day (a promised date passes); the key names the
+database and the entry's shape. A save or delete of the claim, one of its events, shipments or
+photos drops the entry (consumer.apps), now and again on commit; `STATUS_HTML_SECONDS` bounds
+what a bulk `update()` would leave. The entry holds what any holder of the claim's link sees,
+never a CSRF token, a form or anything of one browser; it is keyed by claim and language.
 """
 
 from datetime import UTC
@@ -47,6 +47,9 @@ def claim_progress_html(claim: Claim) -> tuple[SafeString, SafeString]:
         recall_version,
         claim.version,
         claim.updated_at.isoformat(),
+        # Retention writes these with a bulk update(), without a signal.
+        claim.photos_removed_at,
+        claim.anonymised_at,
         timezone.now().astimezone(UTC).date().isoformat(),
     )
     if recall_version is not None:

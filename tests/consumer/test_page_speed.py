@@ -336,3 +336,22 @@ def test_kept_form_is_what_crispy_renders(recall, speaker, serial):
     expected = render_crispy_form(build(serial), context={"recall": cached})
     for _ in range(2):  # rendered, then from memory
         assert form_html(build, key=recall_form_key(cached, "test"), serial=serial) == expected
+
+
+def test_status_page_shows_a_recall_edited_since_at_once(speaker):
+    # given: the page of a claim whose next step names the unit, its recall and progress kept
+    claim, token = claim_with_link(product=speaker, status=ClaimStatus.REPLACEMENT_SHIPPED)
+    browser = Client()
+    assert "dispose of the recalled speaker" in next_step(browser.get(f"/en/status/{token}/"))
+    # when: the recall's word for the unit changes (the admin saves it)
+    recall = Recall.objects.get(pk=claim.recall_id)
+    recall.product_noun_en = "gadget"
+    recall.save()
+    # then: the page says it at once, in its kept progress too
+    response = browser.get(f"/en/status/{token}/")
+    assert "dispose of the recalled gadget" in next_step(response)
+    assert "Did your gadget overheat" in response.content.decode()
+
+
+def next_step(response) -> str:
+    return response.content.decode().split('id="next-step">', 1)[1].split("</div>", 1)[0]
