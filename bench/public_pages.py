@@ -4,7 +4,8 @@ Builds the demo recall in a scratch PostgreSQL database (bench/benchkit.py says 
 claim, and requests, as a consumer's browser would (cookies kept, CSRF checked): the recall page,
 the serial check with a recalled serial and with one that is not, the claim form (GET, after a
 recalled check, so it is filled in) in a browser that has filed no claim (announcement day's
-crowd), and the claim's private status page in the browser that filed it (it has a session).
+crowd), and the claim's private status page in a browser that opened its link before (it sends the
+signed cookie of the claims it opened, and no session).
 Each is interleaved with a POST to the one-query yardstick (bench/bench_urls.py), which carries
 the same CSRF cookie and token. DEBUG is off, as in production. Run from the repository root:
 

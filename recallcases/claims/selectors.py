@@ -44,6 +44,7 @@ from recallcases.claims.tokens import hash_access_token, normalise_reference
 from recallcases.core.business_days import last_start_overdue
 from recallcases.core.csv_files import csv_lines
 from recallcases.recalls.models import Recall
+from recallcases.recalls.selectors import recall_by_pk
 from recallcases.recalls.serials import normalise_serial
 
 
@@ -78,24 +79,19 @@ def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink
     if not token or len(token) > 100:
         return None
     token_hash = hash_access_token(token)
-    # Two unique-index lookups: an OR across the join to links would scan every claim.
-    claim = (
-        Claim.objects.select_related("recall", "product")
-        .filter(access_token_hash=token_hash)
-        .first()
-    )
+    # Two unique-index lookups: an OR across the join to links would scan every claim. The
+    # recall comes from the cache: a join to it would cost more to build than the query to run.
+    claim = next(iter(Claim.objects.filter(access_token_hash=token_hash)[:1]), None)
     if claim is not None:
         revoked = claim.access_token_revoked_at is not None
         made_at = claim.created_at
     else:
-        link = (
-            ClaimLink.objects.select_related("claim__recall", "claim__product")
-            .filter(token_hash=token_hash)
-            .first()
-        )
+        link = ClaimLink.objects.select_related("claim").filter(token_hash=token_hash).first()
         if link is None:
             return None
         claim, revoked, made_at = link.claim, link.revoked_at is not None, link.created_at
+    if (recall := recall_by_pk(pk=claim.recall_id)) is not None:
+        claim.recall = recall
     if revoked:
         return StatusLink(claim=claim, state=LinkState.REVOKED)
     if _link_expired(claim=claim, now=now or timezone.now()):

@@ -38,7 +38,6 @@ from recallcases.claims.services import (
     consumer_may_withdraw,
     consumer_upload_kind,
 )
-from recallcases.claims.timeline import consumer_timeline
 from recallcases.claims.transitions import CONSUMER
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
 from recallcases.consumer.form_cache import form_html, recall_form_key
@@ -51,6 +50,7 @@ from recallcases.consumer.forms import (
     StatusUploadForm,
     WithdrawForm,
 )
+from recallcases.consumer.status_cache import claim_progress_html
 from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.notifications.selectors import message_verification
 from recallcases.recalls.models import Product, ProofItem, Recall
@@ -72,11 +72,14 @@ SUBMITTED_CLAIM_TTL = 3600
 # recall and the product; signed, so a page never fills in a serial this site did not find.
 CHECKED_SERIAL_COOKIE = "checked_serial"
 CHECKED_SERIAL_SALT = "recallcases.consumer.checked_serial"
-# Claims whose private link this browser opened: their photos may be shown to it.
-OPENED_CLAIMS = "opened_claims"
-# When this browser last opened each of them (claim id as text → Unix time): a revocation of the
-# claim's links since then takes its photos away from it too.
-OPENED_AT = "opened_at"
+# The claims whose private link this browser opened, and when it last recorded opening each
+# (pairs of claim id and Unix time, latest last, at most OPENED_CLAIMS_KEPT): their photos may be
+# shown to it, unless their links were revoked since. A signed cookie, not the session, so that
+# the status page reads and writes no session (ADR 0010); signed, so a browser cannot add a claim
+# or move a time; it lasts the session's lifetime. Holds ids and times only.
+OPENED_CLAIMS_COOKIE = "opened_claims"
+OPENED_CLAIMS_SALT = "recallcases.consumer.opened_claims"
+OPENED_CLAIMS_KEPT = 20
 
 
 def _over_serial_check_limit(request) -> bool:
@@ -296,8 +299,12 @@ def claim_create(request, slug):
                     "language": submitted.claim.language,
                     "at": time.time(),
                 }
-                _remember_opened(request, submitted.claim.pk)
+                if not request.user.is_authenticated:
+                    # The session holds nothing else of a consumer: it ends with what it holds,
+                    # and a browser back later on its status page sends no session to read.
+                    request.session.set_expiry(SUBMITTED_CLAIM_TTL)
                 response = redirect("consumer:claim_received", slug=recall.slug)
+                _remember_opened(request, response, submitted.claim.pk)
                 response.delete_cookie(CHECKED_SERIAL_COOKIE, samesite="Lax")
                 return response
         return render(request, "consumer/claim_form.html", {"recall": recall, "form": form})
@@ -327,34 +334,54 @@ def _claim_form_html(request, recall: Recall):
     )
 
 
-def _remember_opened(request, claim_id: int, *, unrevoked_since: datetime | None = None) -> None:
-    """Record that this browser opened the claim's link, now.
+def _opened_claims(request) -> list[tuple[int, float]]:
+    """The claims this browser opened and when, from its signed cookie (latest last)."""
+    try:
+        value = json.loads(
+            request.get_signed_cookie(
+                OPENED_CLAIMS_COOKIE, salt=OPENED_CLAIMS_SALT, max_age=settings.SESSION_COOKIE_AGE
+            )
+        )
+        return [(int(pk), float(at)) for pk, at in value]
+    except (KeyError, signing.BadSignature, ValueError, TypeError):
+        return []
+
+
+def _remember_opened(
+    request, response, claim_id: int, *, unrevoked_since: datetime | None = None
+) -> None:
+    """Record on `response` that this browser opened the claim's link, now.
 
     A browser back on the claim it opened last, which it recorded opening after
     `unrevoked_since` (no revocation can have happened since: see StatusLink), has nothing new to
-    record, and its session is not written again: the status page wrote the session on every
-    visit. What the photo view decides is the same either way: no revocation after either moment.
+    record, and no cookie is sent. What the photo view decides is the same either way: no
+    revocation after either moment.
     """
-    opened = request.session.get(OPENED_CLAIMS, [])
-    if unrevoked_since is not None and opened and opened[-1] == claim_id:
-        opened_at = request.session.get(OPENED_AT, {}).get(str(claim_id))
-        if opened_at is not None and opened_at >= unrevoked_since.timestamp():
-            return
-    opened = [pk for pk in opened if pk != claim_id]
-    request.session[OPENED_CLAIMS] = kept = [*opened, claim_id][-20:]
-    times = request.session.get(OPENED_AT, {})
-    request.session[OPENED_AT] = {
-        **{key: at for key, at in times.items() if key.isdigit() and int(key) in kept},
-        str(claim_id): time.time(),
-    }
+    opened = _opened_claims(request)
+    last_id, last_at = opened[-1] if opened else (None, 0)
+    if (
+        unrevoked_since is not None
+        and last_id == claim_id
+        and last_at >= unrevoked_since.timestamp()
+    ):
+        return
+    kept = [(pk, at) for pk, at in opened if pk != claim_id][1 - OPENED_CLAIMS_KEPT :]
+    response.set_signed_cookie(
+        OPENED_CLAIMS_COOKIE,
+        json.dumps([*kept, (claim_id, time.time())], separators=(",", ":")),
+        salt=OPENED_CLAIMS_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _opened_by_this_browser(request, claim_id: int) -> bool:
     """Whether this browser opened the claim's private link, and the link was not revoked since."""
-    if claim_id not in request.session.get(OPENED_CLAIMS, []):
+    opened_at = dict(_opened_claims(request)).get(claim_id)
+    if opened_at is None:
         return False
-    # A browser that opened it before this was recorded counts as having opened it long ago.
-    opened_at = request.session.get(OPENED_AT, {}).get(str(claim_id), 0)
     return not claim_links_revoked_since(
         claim_id=claim_id, moment=datetime.fromtimestamp(opened_at, tz=UTC)
     )
@@ -404,8 +431,13 @@ def claim_status(request, token):
             {"recall": link.claim.recall, "revoked": link.state == LinkState.REVOKED},
             status=410,
         )
-    claim = link.claim
-    _remember_opened(request, claim.pk, unrevoked_since=link.unrevoked_since)
+    response = _claim_status_open(request, link.claim)
+    _remember_opened(request, response, link.claim.pk, unrevoked_since=link.unrevoked_since)
+    return response
+
+
+def _claim_status_open(request, claim):
+    """The status page of a claim whose link opens it: shown, or the consumer's answer handled."""
     expected = consumer_upload_kind(claim)
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "upload" and _upload_over_limit(request):
@@ -480,15 +512,15 @@ def claim_status(request, token):
         except ClaimRefused as refused:
             form = {"upload": upload_form, "remedy": remedy_form}.get(action, withdraw_form)
             form.add_error(refused.field if refused.field in form.fields else None, refused.message)
+    progress_html, photos_html = claim_progress_html(claim)
     return render(
         request,
         "consumer/claim_status.html",
         {
             "claim": claim,
             "recall": claim.recall,
-            "timeline": consumer_timeline(claim),
-            # Each under its proof item's label: one query for all.
-            "photos": claim.photos.select_related("proof_item"),
+            "progress_html": progress_html,
+            "photos_html": photos_html,
             "upload_form": upload_form,
             "asks_for_disposal": expected is not None and expected[0] == PhotoKind.DISPOSAL,
             "dropoff": DISPOSAL_DROPOFF.get(claim.country),

@@ -31,7 +31,7 @@ def _recall_forget_before_save(sender, instance, **kwargs):
 def _recall_forget(sender, instance, **kwargs):
     from recallcases.recalls.selectors import recall_cache_forget
 
-    recall_cache_forget(slugs=[instance.slug])
+    recall_cache_forget(slugs=[instance.slug], pks=[instance.pk])
 
 
 def _product_forget(sender, instance, **kwargs):
@@ -39,5 +39,6 @@ def _product_forget(sender, instance, **kwargs):
     from recallcases.recalls.selectors import recall_cache_forget
 
     recall_cache_forget(
-        slugs=list(Recall.objects.filter(pk=instance.recall_id).values_list("slug", flat=True))
+        slugs=list(Recall.objects.filter(pk=instance.recall_id).values_list("slug", flat=True)),
+        pks=[instance.recall_id],
     )

@@ -90,11 +90,27 @@ def recall_open_by_slug(*, slug: str) -> Recall | None:
     return recall
 
 
-def recall_cache_forget(*, slugs: list[str]) -> None:
-    """Drop the cached copies of the recalls at `slugs` (after a change of them or their
-    products): now, and again when the transaction commits, since a page may have cached the
-    old rows in between."""
+def recall_by_pk(*, pk: int) -> Recall | None:
+    """The recall `pk`, open or not, with its products and proof items, or None; from the cache
+    when it is there, kept and forgotten as `recall_open_by_slug` keeps its copies (a claim's
+    status page reads its recall this way: claims outlive a recall's opening)."""
+    key = _recall_cache_key(f"pk:{pk}")
+    recall = cache.get(key)
+    if recall is None:
+        recall = Recall.objects.prefetch_related("products", "proof_items").filter(pk=pk).first()
+        if recall is None:
+            return None
+        recall.page_version = uuid.uuid4().hex
+        cache.set(key, recall, RECALL_CACHE_SECONDS)
+    return recall
+
+
+def recall_cache_forget(*, slugs: list[str], pks: list[int] = ()) -> None:
+    """Drop the cached copies of the recalls at `slugs` and of the recalls `pks` (after a change
+    of them or their products): now, and again when the transaction commits, since a page may
+    have cached the old rows in between."""
     keys = [_recall_cache_key(slug) for slug in slugs]
+    keys += [_recall_cache_key(f"pk:{pk}") for pk in pks]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
 

@@ -2,13 +2,26 @@
 consumer sees: the checked serial in a signed cookie, the recall from the cache, forms rendered
 once (bench/public_pages.py times them; docs/adr/0010-public-pages-speed.md says why)."""
 
+import json
+import time
+from unittest import mock
+
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.test import Client
+from django.urls import reverse
 
-from recallcases.claims.models import Claim
+from recallcases.claims.models import Claim, ClaimPhoto, ClaimStatus, Shipment
+from recallcases.claims.services import claim_links_revoke
+from recallcases.claims.transitions import SYSTEM, claim_transition
+from recallcases.consumer.views import (
+    OPENED_CLAIMS_COOKIE,
+    OPENED_CLAIMS_SALT,
+    SUBMITTED_CLAIM_TTL,
+)
 from recallcases.recalls.models import Recall
-from tests.consumer.test_pages import RECALL, RECALL_FR, claim_form_data
+from tests.consumer.test_pages import RECALL, RECALL_FR, claim_form_data, file_claim
 from tests.factories import add_photo, claim_with_link
 
 pytestmark = pytest.mark.django_db
@@ -64,18 +77,165 @@ def test_claim_form_reads_nothing_and_is_filled_in_from_the_check(
     assert f'<option value="{speaker.pk}" selected>' in page
 
 
-def test_status_page_revisited_reads_the_claim_and_writes_no_session(
-    speaker, django_assert_num_queries
-):
+def test_status_page_revisited_is_one_query_and_no_session(speaker, django_assert_num_queries):
     claim, token = claim_with_link(product=speaker)
     add_photo(claim)
     browser = Client()
     assert browser.get(f"/en/status/{token}/").status_code == 200
-    # The session, the claim with its recall and product, its events, its shipments (the
-    # carrier's tracking link), its photos: no write.
-    with django_assert_num_queries(5):
-        page = browser.get(f"/en/status/{token}/").content.decode()
-    assert claim.reference in page
+    # The claim: its recall and its progress (events, shipments, photos) are kept; no session
+    # is read or written, the opened-claims cookie not sent again.
+    with django_assert_num_queries(1):
+        response = browser.get(f"/en/status/{token}/")
+    page = response.content.decode()
+    assert claim.reference in page and "Your photos" in page
+    assert OPENED_CLAIMS_COOKIE not in response.cookies
+    assert settings.SESSION_COOKIE_NAME not in browser.cookies
+
+
+def test_filing_browser_session_ends_with_the_confirmation(client, recall, speaker):
+    # The session only holds the confirmation page's reference: it lasts as long, so that the
+    # consumer back on the status page later sends no session for the staff idle clock to read.
+    response = file_claim(client, speaker)
+    assert response.status_code == 302
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["max-age"] == SUBMITTED_CLAIM_TTL
+    assert claim_reference_shown(client.get(response.url).content.decode())
+
+
+def claim_reference_shown(page: str) -> bool:
+    return Claim.objects.get().reference in page
+
+
+def photo_status(browser, claim) -> int:
+    photo = claim.photos.get()
+    return browser.get(reverse("claim_photo", args=[photo.pk, "thumbnail"])).status_code
+
+
+def opened_cookie(value, *, at=None) -> str:
+    """An `opened_claims` cookie as the site signs it (at the Unix time `at`, or now)."""
+
+    def sign() -> str:
+        response = HttpResponse()
+        response.set_signed_cookie(
+            OPENED_CLAIMS_COOKIE, json.dumps(value, separators=(",", ":")), salt=OPENED_CLAIMS_SALT
+        )
+        return response.cookies[OPENED_CLAIMS_COOKIE].value
+
+    if at is None:
+        return sign()
+    with mock.patch("django.core.signing.time.time", return_value=at):
+        return sign()
+
+
+def test_opened_claims_cookie_is_signed_http_only_and_same_site(speaker):
+    claim, token = claim_with_link(product=speaker)
+    cookie = Client().get(f"/en/status/{token}/").cookies[OPENED_CLAIMS_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    assert cookie["max-age"] == settings.SESSION_COOKIE_AGE
+    assert claim.reference not in cookie.value and token not in cookie.value
+
+
+def test_photos_refused_to_a_forged_or_tampered_opened_claims_cookie(speaker):
+    claim, _token = claim_with_link(product=speaker)
+    add_photo(claim)
+    signed = opened_cookie([[claim.pk, time.time()]])
+    for value in (
+        json.dumps([[claim.pk, time.time()]]),  # forged: not signed
+        signed.replace(f"[[{claim.pk},", f"[[{claim.pk}0,"),  # another id, old signature
+        signed[:-2] + ("AA" if not signed.endswith("AA") else "BB"),  # signature tampered
+    ):
+        browser = Client()
+        browser.cookies[OPENED_CLAIMS_COOKIE] = value
+        assert photo_status(browser, claim) == 404
+    # the cookie as the site signs it does show the photo
+    browser = Client()
+    browser.cookies[OPENED_CLAIMS_COOKIE] = signed
+    assert photo_status(browser, claim) == 200
+
+
+def test_photos_refused_to_a_browser_that_opened_another_claim(speaker):
+    mine, token = claim_with_link(product=speaker)
+    theirs, _ = claim_with_link(product=speaker)
+    add_photo(mine)
+    add_photo(theirs)
+    browser = Client()
+    assert browser.get(f"/en/status/{token}/").status_code == 200
+    assert photo_status(browser, mine) == 200
+    assert photo_status(browser, theirs) == 404
+
+
+def test_photos_refused_once_the_opened_claims_cookie_expired(speaker):
+    claim, _token = claim_with_link(product=speaker)
+    add_photo(claim)
+    long_ago = time.time() - settings.SESSION_COOKIE_AGE - 60
+    browser = Client()
+    browser.cookies[OPENED_CLAIMS_COOKIE] = opened_cookie([[claim.pk, long_ago]], at=long_ago)
+    assert photo_status(browser, claim) == 404
+
+
+def test_photos_refused_after_the_links_are_revoked(speaker):
+    claim, token = claim_with_link(product=speaker)
+    add_photo(claim)
+    browser = Client()
+    assert browser.get(f"/en/status/{token}/").status_code == 200
+    assert photo_status(browser, claim) == 200
+    claim_links_revoke(claim=claim)
+    assert photo_status(browser, claim) == 404
+    # and the old link no longer records an opening
+    assert browser.get(f"/en/status/{token}/").status_code == 410
+    assert photo_status(browser, claim) == 404
+
+
+def test_kept_progress_follows_each_change_of_the_claim(speaker):
+    claim, token = claim_with_link(product=speaker)
+    browser = Client()
+    assert "Your photos" not in browser.get(f"/en/status/{token}/").content.decode()
+    # a photo, a note for the consumer, a shipment's tracking number: each shows at once
+    add_photo(claim)
+    assert "Your photos" in browser.get(f"/en/status/{token}/").content.decode()
+    claim_transition(
+        claim_id=claim.pk,
+        to_status=ClaimStatus.INFORMATION_REQUESTED,
+        actor=SYSTEM,
+        note="Please send a sharper photo of the label.",
+    )
+    assert "sharper photo" in browser.get(f"/en/status/{token}/").content.decode()
+    shipment = Shipment.objects.create(claim=claim, remedy=claim.remedy, carrier="UPS")
+    assert "1Z999AA10123456784" not in browser.get(f"/en/status/{token}/").content.decode()
+    shipment.tracking_number = "1Z999AA10123456784"
+    shipment.save()
+    assert "1Z999AA10123456784" in browser.get(f"/en/status/{token}/").content.decode()
+    ClaimPhoto.objects.filter(claim=claim).delete()
+    assert "Your photos" not in browser.get(f"/en/status/{token}/").content.decode()
+
+
+def test_kept_progress_never_crosses_claims_or_languages(speaker):
+    claim, token = claim_with_link(product=speaker)
+    other, other_token = claim_with_link(product=speaker)
+    claim_transition(
+        claim_id=claim.pk, to_status=ClaimStatus.INFORMATION_REQUESTED, actor=SYSTEM, note="Mine"
+    )
+    browser = Client()
+    english = browser.get(f"/en/status/{token}/").content.decode()
+    french = browser.get(f"/fr-ca/status/{token}/").content.decode()
+    again = browser.get(f"/en/status/{token}/").content.decode()
+    assert 'lang="fr-ca"' in french and "Progress of your claim" not in french
+    assert "Progress of your claim" in english and "Progress of your claim" in again
+    assert "Mine" not in Client().get(f"/en/status/{other_token}/").content.decode()
+    assert other.reference not in again
+
+
+def test_kept_progress_holds_no_csrf_token_or_form(speaker):
+    from django.core.cache import cache
+
+    from recallcases.consumer.status_cache import _key
+
+    claim, token = claim_with_link(product=speaker)
+    page = Client().get(f"/en/status/{token}/").content.decode()
+    assert "csrfmiddlewaretoken" in page  # the page's own forms carry one
+    kept = cache.get(_key(claim.pk, "en"))
+    assert kept is not None
+    assert all("csrfmiddlewaretoken" not in part and "<form" not in part for part in kept[1:])
 
 
 def test_french_and_english_forms_are_kept_apart(client, recall):
@@ -176,3 +336,22 @@ def test_kept_form_is_what_crispy_renders(recall, speaker, serial):
     expected = render_crispy_form(build(serial), context={"recall": cached})
     for _ in range(2):  # rendered, then from memory
         assert form_html(build, key=recall_form_key(cached, "test"), serial=serial) == expected
+
+
+def test_status_page_shows_a_recall_edited_since_at_once(speaker):
+    # given: the page of a claim whose next step names the unit, its recall and progress kept
+    claim, token = claim_with_link(product=speaker, status=ClaimStatus.REPLACEMENT_SHIPPED)
+    browser = Client()
+    assert "dispose of the recalled speaker" in next_step(browser.get(f"/en/status/{token}/"))
+    # when: the recall's word for the unit changes (the admin saves it)
+    recall = Recall.objects.get(pk=claim.recall_id)
+    recall.product_noun_en = "gadget"
+    recall.save()
+    # then: the page says it at once, in its kept progress too
+    response = browser.get(f"/en/status/{token}/")
+    assert "dispose of the recalled gadget" in next_step(response)
+    assert "Did your gadget overheat" in response.content.decode()
+
+
+def next_step(response) -> str:
+    return response.content.decode().split('id="next-step">', 1)[1].split("</div>", 1)[0]

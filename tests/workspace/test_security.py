@@ -14,7 +14,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from recallcases.consumer.views import OPENED_CLAIMS
+from recallcases.consumer.views import SUBMITTED_CLAIM
 from recallcases.workspace.middleware import LAST_ACTIVITY
 from recallcases.workspace.models import StaffPolicy
 from tests.factories import staff_user
@@ -428,9 +428,9 @@ def test_idle_timeout_covers_the_admin(client, settings):
 
 
 def test_consumer_session_is_untouched(client, recall):
-    # given: a consumer's session (the claims they opened), long idle
+    # given: a consumer's session (the claim they just filed), long idle
     session = client.session
-    session[OPENED_CLAIMS] = [1, 2]
+    session[SUBMITTED_CLAIM] = {"reference": "RC-1"}
     session.save()
     key = session.session_key
     # when
@@ -438,7 +438,7 @@ def test_consumer_session_is_untouched(client, recall):
     # then: same session, same data, nothing of the staff timeout in it
     assert response.status_code == 200
     assert client.session.session_key == key
-    assert client.session[OPENED_CLAIMS] == [1, 2]
+    assert client.session[SUBMITTED_CLAIM] == {"reference": "RC-1"}
     assert LAST_ACTIVITY not in client.session
 
 
