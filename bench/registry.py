@@ -8,7 +8,7 @@ registry files of single serials in the real shape (16 characters, no O or I: a 
 - imports the large file with `registry_import_csv` (parse, check overlaps, add: one transaction,
   commit included) and COPYs the same file into a temporary table, three times, as the yardstick;
   then writes the same entries again with one INSERT ... SELECT (the import's floor, whatever
-  reads the file: the registry's four indexes and two foreign keys);
+  reads the file: the registry's three indexes and its foreign key);
 - posts serials to the consumer's check page, half recalled and half not (in the gaps), and as
   many to a view doing one `.exists()` on the lookup index, interleaved, at each registry size.
   The registry is vacuumed and analysed after each import, as autovacuum would do within a minute.
@@ -128,7 +128,7 @@ def copy_seconds(registry: RegistryFile) -> float:
 
 def registry_write_seconds(recall) -> float:
     """Seconds to write the import's entries again with one INSERT ... SELECT (commit included,
-    where PostgreSQL checks each entry's two foreign keys): the import's floor, whatever reads
+    where PostgreSQL checks each entry's foreign key): the import's floor, whatever reads
     the file."""
     from django.db import connection, transaction
 

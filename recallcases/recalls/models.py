@@ -468,7 +468,9 @@ class Product(BilingualText, models.Model):
     class Meta:
         ordering = ["recall", "model"]
         constraints = [
-            models.UniqueConstraint(fields=["recall", "model"], name="unique_model_per_recall")
+            models.UniqueConstraint(fields=["recall", "model"], name="unique_model_per_recall"),
+            # What the registry's one foreign key refers to (see RegistryEntry).
+            models.UniqueConstraint(fields=["id", "recall"], name="product_in_recall"),
         ]
 
     def __str__(self):
@@ -537,8 +539,22 @@ class RegistryEntry(models.Model):
     prefix and first and last number, so a lookup is one indexed query, whatever the registry size.
     """
 
-    recall = models.ForeignKey(Recall, on_delete=models.CASCADE, related_name="registry")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="registry")
+    # One foreign key in the database, (product, recall) to the product's (id, recall), instead of
+    # one per column: it says as much (the product's recall exists: its own key says so) and more
+    # (the product is one of the entry's recall), and PostgreSQL checks it once per entry instead
+    # of twice (a million-serial import spent half its time on those checks; migration 0011,
+    # docs/adr/0006-one-csv-reader.md). On SQLite there is none. The recall needs no index of its
+    # own: `registry_lookup` starts with it.
+    recall = models.ForeignKey(
+        Recall,
+        on_delete=models.CASCADE,
+        related_name="registry",
+        db_constraint=False,
+        db_index=False,
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="registry", db_constraint=False
+    )
     prefix = models.CharField(max_length=40)
     digits = models.PositiveSmallIntegerField(help_text="Length of the numeric tail.")
     first_number = models.BigIntegerField()

@@ -9,7 +9,8 @@ import io
 import threading
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 
 from recallcases.core.csv_files import CsvRefused
@@ -17,6 +18,7 @@ from recallcases.recalls import services
 from recallcases.recalls.models import RegistryEntry
 from recallcases.recalls.selectors import serial_lookup
 from recallcases.recalls.services import registry_import, registry_import_csv
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -294,3 +296,71 @@ def test_two_imports_into_one_recall_at_once_add_each_serial_once(postgres):
     # then: one adds the serials, the other waits for it and finds them all there
     assert sorted((r.entries_added, r.duplicate_count) for r in reports) == [(0, 5000), (5000, 0)]
     assert len(entries(recall)) == 5000
+
+
+# --- Reading serials, and the database's own rules ------------------------------------------------
+
+
+def test_registry_import_reads_serials_as_written_and_as_canonical_alike(recall):
+    # given: one serial written as a person types it, then canonical (line 3), and one with the
+    # letter O that the speaker's serials never use, canonical in every other way
+    csv = HEADER + (
+        "a3102, a3102-bnx 1000 0001 ,\n"  # 2
+        "A3102,A3102BNX10000001,\n"  # 3
+        "A3102,A3102BNO10000002,\n"  # 4
+        "A3102,A3102BNX1000000,\n"  # 5: one digit short
+    )
+    # when
+    report = import_csv(recall, csv)
+    # then: the same serial (the second is a duplicate of the first); the other two refused
+    assert entries(recall) == {("A3102BNX", 10000001, 10000001)}
+    assert report.duplicates == [(3, "A3102BNX10000001")]
+    assert report.invalid == [
+        (4, "A3102BNO10000002 contains a letter this product's serials never use (OI)"),
+        (5, "A3102BNX1000000 is not 16 characters long"),
+    ]
+
+
+def test_registry_import_follows_the_products_own_serial_rules(recall, speaker):
+    # given: a speaker whose serials are 14 characters and may hold an O
+    speaker.serial_length, speaker.serial_excluded_letters = 14, ""
+    speaker.save()
+    # when
+    report = import_csv(recall, HEADER + "A3102,A3102BO0000001,\nA3102,A3102BNX10000001,\n")
+    # then
+    assert entries(recall) == {("A3102BO", 1, 1)}
+    assert report.invalid == [(3, "A3102BNX10000001 is not 14 characters long")]
+
+
+def test_a_product_with_registry_entries_cannot_be_deleted(recall, speaker):
+    with pytest.raises(ProtectedError):
+        speaker.delete()
+
+
+def test_the_database_refuses_an_entry_whose_product_is_of_another_recall(postgres, recall):
+    # given: a product of another recall
+    other = ProductFactory(model="L100")
+    # when: an entry of this recall names it, written past the import
+    with (
+        pytest.raises(IntegrityError, match="registry_entry_product_in_recall"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO recalls_registryentry (recall_id, product_id, prefix, digits, "
+            "first_number, last_number, is_demo, created_at) "
+            "VALUES (%s, %s, 'L100X', 4, 1, 1, false, now())",
+            [recall.pk, other.pk],
+        )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_the_database_refuses_to_delete_a_product_with_registry_entries(postgres, speaker):
+    # when: the speaker (whose demo serials are in the registry) is deleted past Django
+    with (
+        pytest.raises(IntegrityError, match="registry_entry_product_in_recall"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM recalls_product WHERE id = %s", [speaker.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
