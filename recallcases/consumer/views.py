@@ -57,6 +57,7 @@ from recallcases.recalls.models import Product, ProofItem, Recall
 from recallcases.recalls.selectors import (
     recall_language_require,
     recall_open_by_slug,
+    recalls_open,
     serial_lookup,
     serial_lookup_any,
 )
@@ -132,12 +133,8 @@ def _serial_check_form_html(recall: Recall, form: SerialCheckForm):
     )
 
 
-def _open_recalls() -> list[Recall]:
-    return list(Recall.objects.open_to_claims().prefetch_related("products"))
-
-
 def home(request):
-    recalls = _open_recalls()
+    recalls = recalls_open()
     if len(recalls) == 1:
         return redirect("consumer:recall", slug=recalls[0].slug)
     return render(request, "consumer/home.html", {"recalls": recalls, "form": SerialSearchForm()})
@@ -146,7 +143,7 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def serial_check_any(request):
     """The check across open recalls, for a consumer who does not know which recall is theirs."""
-    recalls = _open_recalls()
+    recalls = recalls_open()
     if request.method == "GET":
         return render(
             request, "consumer/home.html", {"recalls": recalls, "form": SerialSearchForm()}
