@@ -2,10 +2,13 @@
 consumer sees: the checked serial in a signed cookie, the recall from the cache, forms rendered
 once (bench/public_pages.py times them; docs/adr/0010-public-pages-speed.md says why)."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.test import Client
 
+import recallcases.consumer.views
 from recallcases.claims.models import Claim
 from recallcases.recalls.models import Recall
 from tests.consumer.test_pages import RECALL, RECALL_FR, claim_form_data
@@ -176,3 +179,61 @@ def test_kept_form_is_what_crispy_renders(recall, speaker, serial):
     expected = render_crispy_form(build(serial), context={"recall": cached})
     for _ in range(2):  # rendered, then from memory
         assert form_html(build, key=recall_form_key(cached, "test"), serial=serial) == expected
+
+
+def _without_csrf_token(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+
+
+@pytest.mark.parametrize("language", ["/en/", "/fr-ca/"])
+@pytest.mark.parametrize(
+    ("typed", "other"),
+    [
+        (RECALLED, "A3102DMX10000043"),
+        ("a3102-dmx1-0000-042", "A3102DMX10000043"),
+        ("A31O2DMX1OOOOO42", "A3102DMX10000043"),
+        (NOT_RECALLED, "A3102DMX10000502"),
+        ("A3102DMX1OOOO5O1", "A3102DMX10000502"),
+    ],
+)
+def test_kept_check_answer_is_the_page_the_template_renders(
+    recall, monkeypatch, language, typed, other
+):
+    # given: the answer's page as the template renders it for this serial
+    url = f"{language}anker-speakers-2024/check/"
+    rendered = Client()
+    warm(rendered)
+    with monkeypatch.context() as patched:
+        patched.setattr(recallcases.consumer.views, "KEPT_ANSWERS", ())
+        expected = check(rendered, typed, url).content.decode()
+    # when: another serial's answer of the same kind was kept first
+    check(Client(), other, url)
+    # then: the kept page, rendered then from memory, is the same, but for the CSRF token
+    browser = Client()
+    for _ in range(2):
+        page = check(browser, typed, url).content.decode()
+        assert _without_csrf_token(page) == _without_csrf_token(expected)
+        assert 'name="csrfmiddlewaretoken" value="' in page and "\ue000" not in page
+    assert other not in page
+
+
+def test_kept_check_answer_carries_this_requests_csrf_token(recall):
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(RECALL)
+    token = browser.cookies["csrftoken"].value
+    for serial in (RECALLED, RECALLED, "A3102DMX10000043"):
+        response = browser.post(RECALL + "check/", {"serial": serial, "csrfmiddlewaretoken": token})
+        assert response.status_code == 200
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[
+            1
+        ]
+    # the token the kept page carried is good for the next post
+    again = browser.post(RECALL + "check/", {"serial": RECALLED, "csrfmiddlewaretoken": token})
+    assert again.status_code == 200
+
+
+def test_check_answer_shows_a_renamed_product_at_once(client, recall, speaker):
+    assert "Soundcore" in check(client, RECALLED).content.decode()
+    speaker.name_en = "Renamed speaker"
+    speaker.save()
+    assert "Renamed speaker" in check(client, RECALLED).content.decode()

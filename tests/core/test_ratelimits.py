@@ -152,10 +152,11 @@ REDIS_DOWN = {
 def test_redis_down_the_check_answers_and_the_outage_is_logged(
     client, recall, settings, caplog, monkeypatch
 ):
-    # given: Redis configured as in production, nothing listening, an hour after any outage
+    # given: Redis configured as in production, nothing listening, a day after any outage (another
+    # test's moves the clock an hour on)
     import recallcases.core.log_filters
 
-    later = recallcases.core.log_filters.monotonic() + 3600
+    later = recallcases.core.log_filters.monotonic() + 86_400
     monkeypatch.setattr(recallcases.core.log_filters, "monotonic", lambda: later)
     settings.CACHES = REDIS_DOWN
     settings.DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
