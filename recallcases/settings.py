@@ -54,7 +54,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "django_ratelimit",
     # Locks out a username from an address after repeated wrong passwords (staff and admin sign-in).
     "axes",
     # Second factor for staff: one-time codes from an authenticator app (TOTP).
@@ -171,7 +170,6 @@ else:
             "(One process only? Set RATELIMIT_ALLOW_LOCAL_MEMORY=true.)"
         )
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Celery: Redis as broker when configured; otherwise tasks run in-process, at once. See
 # docs/adr/0005-email-outbox.md for why each of these is set as it is.
@@ -418,8 +416,6 @@ MESSAGE_VERIFY_RATE = env.str("MESSAGE_VERIFY_RATE", default="20/h")
 # How many reverse proxies in front of the app append to X-Forwarded-For. 0: trust none, use the
 # connection's address, so a forged header cannot dodge the limits.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-RATELIMIT_IP_META_KEY = "recallcases.core.client_address.client_address"
-RATELIMIT_VIEW = "recallcases.core.ratelimits.rate_limited"
 # When the cache (Redis) is away, consumers can still check serials and file claims: a recall
 # must not stop answering because its rate limiter did. The outage is logged by django-redis.
 RATELIMIT_FAIL_OPEN = True

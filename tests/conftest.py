@@ -68,15 +68,17 @@ def _empty_cache():
 
 @pytest.fixture(autouse=True)
 def _rate_limit_window_fixed(monkeypatch):
-    # django-ratelimit counts in windows aligned to the clock (a minute, a day): a test whose
-    # requests straddled the turn of a minute would see its count start again. Within a test, the
-    # windows stay where they were when it began.
+    # Rate limits count in windows aligned to the clock (a minute, a day): a test whose requests
+    # straddled the turn of a minute would see its count start again. Within a test, the windows
+    # stay where they were when it began.
     import types
 
-    import django_ratelimit.core
+    import recallcases.core.ratelimits
 
-    started = int(django_ratelimit.core.time.time())
-    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: started))
+    started = int(recallcases.core.ratelimits.time.time())
+    monkeypatch.setattr(
+        recallcases.core.ratelimits, "time", types.SimpleNamespace(time=lambda: started)
+    )
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Views are thin: they parse input, call one service or selector, and render or re
 
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -40,7 +41,7 @@ from recallcases.claims.services import (
 )
 from recallcases.claims.transitions import CONSUMER
 from recallcases.consumer.dropoff import DISPOSAL_DROPOFF
-from recallcases.consumer.form_cache import form_html, recall_form_key
+from recallcases.consumer.form_cache import SERIAL_MARK, form_html, recall_form_key
 from recallcases.consumer.forms import (
     ClaimForm,
     MessageVerifyForm,
@@ -50,13 +51,17 @@ from recallcases.consumer.forms import (
     StatusUploadForm,
     WithdrawForm,
 )
+from recallcases.consumer.page_cache import page_response
 from recallcases.consumer.status_cache import claim_progress_html
 from recallcases.core.ratelimits import over_rate_limit, rate_limited
 from recallcases.notifications.selectors import message_verification
 from recallcases.recalls.models import Product, ProofItem, Recall
 from recallcases.recalls.selectors import (
+    SerialCheck,
+    SerialVerdict,
     recall_language_require,
     recall_open_by_slug,
+    recalls_open,
     serial_lookup,
     serial_lookup_any,
 )
@@ -127,7 +132,10 @@ def _serial_check_form_html(recall: Recall, form: SerialCheckForm):
     """The check form's HTML: kept, with the serial typed put in, unless it has errors."""
     if form.is_bound and form.errors:
         return None  # the template renders it, errors and all
-    serial = form.data.get("serial") if form.is_bound else None
+    return _serial_check_form_kept(recall, form.data.get("serial") if form.is_bound else None)
+
+
+def _serial_check_form_kept(recall: Recall, serial: str | None):
     return form_html(
         lambda value: SerialCheckForm(None if value is None else {"serial": value}, recall=recall),
         key=recall_form_key(recall, "serial-check"),
@@ -135,12 +143,38 @@ def _serial_check_form_html(recall: Recall, form: SerialCheckForm):
     )
 
 
-def _open_recalls() -> list[Recall]:
-    return list(Recall.objects.open_to_claims().prefetch_related("products"))
+# Where the serial as the check read it goes in a kept answer page (consumer.page_cache).
+CHECKED_SERIAL_MARK = "\ue000checked\ue000"
+# The answers whose page is kept: those nearly every check gets. A serial of another length (its
+# page says how many characters were typed) or a malformed one is rendered each time.
+KEPT_ANSWERS = (SerialVerdict.RECALLED, SerialVerdict.NOT_RECALLED)
+
+
+def _check_answer(request, *, recall: Recall, check: SerialCheck, typed: str | None):
+    """The page of a check's answer of KEPT_ANSWERS: kept per recall copy, language, answer,
+    product and letters read as digits (consumer.page_cache), with the serial as read and, in
+    the form, the serial as `typed` (None: an empty form) put in."""
+    product = check.product.pk if check.product is not None else ""
+    read_as = "".join(letter + digit for letter, digit in check.serial.letters_read_as_digits)
+    context = {
+        "recall": recall,
+        "form_html": _serial_check_form_kept(recall, None if typed is None else SERIAL_MARK),
+        "check": replace(check, serial=replace(check.serial, value=CHECKED_SERIAL_MARK)),
+    }
+    values = {CHECKED_SERIAL_MARK: check.serial.value}
+    if typed is not None:
+        values[SERIAL_MARK] = typed
+    return page_response(
+        request,
+        "consumer/serial_check.html",
+        context,
+        key=recall_form_key(recall, f"check:{check.verdict}:{product}:{read_as}:{typed is None}"),
+        values=values,
+    )
 
 
 def home(request):
-    recalls = _open_recalls()
+    recalls = recalls_open()
     if len(recalls) == 1:
         return redirect("consumer:recall", slug=recalls[0].slug)
     return render(request, "consumer/home.html", {"recalls": recalls, "form": SerialSearchForm()})
@@ -149,7 +183,7 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def serial_check_any(request):
     """The check across open recalls, for a consumer who does not know which recall is theirs."""
-    recalls = _open_recalls()
+    recalls = recalls_open()
     if request.method == "GET":
         return render(
             request, "consumer/home.html", {"recalls": recalls, "form": SerialSearchForm()}
@@ -178,17 +212,7 @@ def serial_check_any(request):
     if matches:
         recall, check = matches[0].recall, matches[0].check
         # The same answer as the recall's own check, whose page it is from here on.
-        check_form = SerialCheckForm(recall=recall)
-        response = render(
-            request,
-            "consumer/serial_check.html",
-            {
-                "recall": recall,
-                "form": check_form,
-                "form_html": _serial_check_form_html(recall, check_form),
-                "check": check,
-            },
-        )
+        response = _check_answer(request, recall=recall, check=check, typed=None)
         _checked_serial_remember(response, recall=recall, check=check)
         return response
     verdict = "not_recalled" if search.is_well_formed else "malformed"
@@ -251,16 +275,19 @@ def serial_check(request, slug):
     check = None
     if form.is_valid():
         check = serial_lookup(recall=recall, raw_serial=form.cleaned_data["serial"])
-    response = render(
-        request,
-        "consumer/serial_check.html",
-        {
-            "recall": recall,
-            "form": form,
-            "form_html": _serial_check_form_html(recall, form),
-            "check": check,
-        },
-    )
+    if check is not None and check.verdict in KEPT_ANSWERS:
+        response = _check_answer(request, recall=recall, check=check, typed=form.data["serial"])
+    else:
+        response = render(
+            request,
+            "consumer/serial_check.html",
+            {
+                "recall": recall,
+                "form": form,
+                "form_html": _serial_check_form_html(recall, form),
+                "check": check,
+            },
+        )
     if check is not None and check.is_recalled:
         _checked_serial_remember(response, recall=recall, check=check)
     return response

@@ -64,9 +64,26 @@ _RECALL_CACHE_SHAPE = hashlib.sha256(
 ).hexdigest()[:12]
 
 
-def _recall_cache_key(slug: str) -> str:
+def _recall_cache_key(slug: str | None) -> str:
+    """The key of the open recall at `slug`; with None, of the list of every open recall."""
     database = connections[router.db_for_read(Recall)].settings_dict["NAME"]
+    if slug is None:
+        return f"recalls-open:{_RECALL_CACHE_SHAPE}:{database}"
     return f"recall-open:{_RECALL_CACHE_SHAPE}:{database}:{slug}"
+
+
+def recalls_open() -> list[Recall]:
+    """Every recall open to claims, newest first, each with its products and a `page_version`
+    (see recall_open_by_slug); from the cache when it is there, forgotten with any recall's
+    copy. The home page and the check across recalls read them on every request."""
+    key = _recall_cache_key(None)
+    recalls = cache.get(key)
+    if recalls is None:
+        recalls = list(Recall.objects.open_to_claims().prefetch_related("products"))
+        for recall in recalls:
+            recall.page_version = uuid.uuid4().hex
+        cache.set(key, recalls, RECALL_CACHE_SECONDS)
+    return recalls
 
 
 def recall_open_by_slug(*, slug: str) -> Recall | None:
@@ -107,34 +124,36 @@ def recall_by_pk(*, pk: int) -> Recall | None:
 
 def recall_cache_forget(*, slugs: list[str], pks: list[int] = ()) -> None:
     """Drop the cached copies of the recalls at `slugs` and of the recalls `pks` (after a change
-    of them or their products): now, and again when the transaction commits, since a page may
-    have cached the old rows in between."""
-    keys = [_recall_cache_key(slug) for slug in slugs]
+    of them or their products), and the list of open recalls: now, and again when the transaction
+    commits, since a page may have cached the old rows in between."""
+    keys = [_recall_cache_key(slug) for slug in [*slugs, None]]
     keys += [_recall_cache_key(f"pk:{pk}") for pk in pks]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
 
 
-def registry_entry_covering(*, recall: Recall, serial: str) -> RegistryEntry | None:
-    """Return the registry entry of `recall` that holds `serial`, in one indexed query.
+def registry_product_covering(*, recall: Recall, serial: str) -> int | None:
+    """The id of the product whose entry in `recall`'s registry holds `serial`, or None, in one
+    indexed query.
 
     Entries of one recall never overlap (the import refuses overlaps), so the entry with the
-    greatest first number not above the serial's number is the only one that can hold it.
+    greatest first number not above the serial's number is the only one that can hold it. Only
+    two of its columns are read: the product is the recall's own, which the caller has.
     """
     split = split_serial(serial)
     entry = (
         RegistryEntry.objects.filter(
-            recall=recall,
+            recall_id=recall.pk,
             prefix=split.prefix,
             digits=split.digits,
             first_number__lte=split.number,
         )
-        .select_related("product")
         .order_by("-first_number")
+        .values_list("product_id", "last_number")
         .first()
     )
-    if entry is not None and entry.last_number >= split.number:
-        return entry
+    if entry is not None and entry[1] >= split.number:
+        return entry[0]
     return None
 
 
@@ -147,10 +166,15 @@ def serial_lookup(*, recall: Recall, raw_serial: str) -> SerialCheck:
         return SerialCheck(serial=serial, verdict=SerialVerdict.MALFORMED)
     if len(serial.value) not in {p.serial_length for p in products}:
         return SerialCheck(serial=serial, verdict=SerialVerdict.WRONG_LENGTH)
-    entry = registry_entry_covering(recall=recall, serial=serial.value)
-    if entry is None:
+    product_id = registry_product_covering(recall=recall, serial=serial.value)
+    if product_id is None:
         return SerialCheck(serial=serial, verdict=SerialVerdict.NOT_RECALLED)
-    return SerialCheck(serial=serial, verdict=SerialVerdict.RECALLED, product=entry.product)
+    # The registry's products are the recall's (the import takes them from the recall), read with
+    # it; a row that names another (entered by hand) costs a query for it.
+    product = next((p for p in products if p.pk == product_id), None)
+    if product is None:
+        product = Product.objects.get(pk=product_id)
+    return SerialCheck(serial=serial, verdict=SerialVerdict.RECALLED, product=product)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,9 @@ def test_home_lists_every_open_recall_with_its_products(
 ):
     # when: two queries, whatever the number of recalls (the recalls, then their products)
     with django_assert_num_queries(2):
+        client.get("/en/")
+    # and none once they are in the cache
+    with django_assert_num_queries(0):
         page = client.get("/en/").content.decode()
     # then
     assert page.count('class="card mb-3 open-recall"') == 2
@@ -194,3 +197,23 @@ def test_serial_lookup_any_costs_one_query_per_recall_of_the_serials_length(look
     with CaptureQueriesContext(connection) as queries:
         found = serial_lookup_any(serial="ABC123", recalls=recalls)
     assert len(queries) == 0 and found.matches == () and found.is_well_formed
+
+
+def test_the_open_recalls_kept_in_the_cache_are_forgotten_when_a_recall_changes(
+    client, power_banks
+):
+    # given: the home page read once, its recalls now in the cache
+    assert client.get("/en/").content.decode().count('class="card mb-3 open-recall"') == 2
+    # when: a recall opens
+    RecallFactory(title_en="Another open recall")
+    # then: the next visit lists it, and the next check looks in its registry too
+    page = client.get("/en/").content.decode()
+    assert "Another open recall" in page
+    # when: one closes
+    power_banks.is_open = False
+    power_banks.save()
+    # then: the check across recalls no longer finds its serials
+    page = check(client, POWER_BANK_SERIAL).content.decode()
+    assert "This serial number is not part of any open recall." in page
+    page = client.get("/en/").content.decode()
+    assert "Another open recall" in page and "PowerCore" not in page

@@ -3,6 +3,7 @@ consumer sees: the checked serial in a signed cookie, the recall from the cache,
 once (bench/public_pages.py times them; docs/adr/0010-public-pages-speed.md says why)."""
 
 import json
+import re
 import time
 from unittest import mock
 
@@ -12,6 +13,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+import recallcases.consumer.views
 from recallcases.claims.models import Claim, ClaimPhoto, ClaimStatus, Shipment
 from recallcases.claims.services import claim_links_revoke
 from recallcases.claims.transitions import SYSTEM, claim_transition
@@ -355,3 +357,61 @@ def test_status_page_shows_a_recall_edited_since_at_once(speaker):
 
 def next_step(response) -> str:
     return response.content.decode().split('id="next-step">', 1)[1].split("</div>", 1)[0]
+
+
+def _without_csrf_token(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+
+
+@pytest.mark.parametrize("language", ["/en/", "/fr-ca/"])
+@pytest.mark.parametrize(
+    ("typed", "other"),
+    [
+        (RECALLED, "A3102DMX10000043"),
+        ("a3102-dmx1-0000-042", "A3102DMX10000043"),
+        ("A31O2DMX1OOOOO42", "A3102DMX10000043"),
+        (NOT_RECALLED, "A3102DMX10000502"),
+        ("A3102DMX1OOOO5O1", "A3102DMX10000502"),
+    ],
+)
+def test_kept_check_answer_is_the_page_the_template_renders(
+    recall, monkeypatch, language, typed, other
+):
+    # given: the answer's page as the template renders it for this serial
+    url = f"{language}anker-speakers-2024/check/"
+    rendered = Client()
+    warm(rendered)
+    with monkeypatch.context() as patched:
+        patched.setattr(recallcases.consumer.views, "KEPT_ANSWERS", ())
+        expected = check(rendered, typed, url).content.decode()
+    # when: another serial's answer of the same kind was kept first
+    check(Client(), other, url)
+    # then: the kept page, rendered then from memory, is the same, but for the CSRF token
+    browser = Client()
+    for _ in range(2):
+        page = check(browser, typed, url).content.decode()
+        assert _without_csrf_token(page) == _without_csrf_token(expected)
+        assert 'name="csrfmiddlewaretoken" value="' in page and "\ue000" not in page
+    assert other not in page
+
+
+def test_kept_check_answer_carries_this_requests_csrf_token(recall):
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(RECALL)
+    token = browser.cookies["csrftoken"].value
+    for serial in (RECALLED, RECALLED, "A3102DMX10000043"):
+        response = browser.post(RECALL + "check/", {"serial": serial, "csrfmiddlewaretoken": token})
+        assert response.status_code == 200
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[
+            1
+        ]
+    # the token the kept page carried is good for the next post
+    again = browser.post(RECALL + "check/", {"serial": RECALLED, "csrfmiddlewaretoken": token})
+    assert again.status_code == 200
+
+
+def test_check_answer_shows_a_renamed_product_at_once(client, recall, speaker):
+    assert "Soundcore" in check(client, RECALLED).content.decode()
+    speaker.name_en = "Renamed speaker"
+    speaker.save()
+    assert "Renamed speaker" in check(client, RECALLED).content.decode()

@@ -62,7 +62,7 @@ def test_serial_check_limit_shared_through_redis(client, recall, settings, redis
 
     # then
     assert check(Client()).status_code == 429
-    # and the counters are in Redis itself (django-ratelimit's keys start with "rl:")
+    # and the counters are in Redis itself (their keys start with "rl:")
     assert any(b"rl:" in key for key in caches["default"].client.get_client().keys("*"))
     caches["default"].clear()
 

@@ -30,7 +30,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 GUNICORN = BASE_DIR / ".venv" / "bin" / "gunicorn"
 BUCKET = "recallcases-scaleout"
 SECRET_KEY = "tests-only-scaleout-secret-key-" + "x" * 40
-# A window no test run straddles: django-ratelimit starts its count again at each window's turn.
+# A window no test run straddles: a limit starts its count again at each window's turn.
 SERIAL_CHECK_RATE = "4/7d"
 
 
