@@ -26,7 +26,17 @@ NOT_RECALLED = "A3102DMX10000501"
 @pytest.fixture(params=["redis", "local memory"])
 def counters(request, settings):
     """The cache the limits count in: Redis as production configures it, or local memory."""
-    if request.param == "redis":
+    return _counters(request, settings, request.param)
+
+
+@pytest.fixture
+def redis_counters(request, settings):
+    """The limits counting in Redis, as production configures it."""
+    return _counters(request, settings, "redis")
+
+
+def _counters(request, settings, kind):
+    if kind == "redis":
         url = request.getfixturevalue("redis_url")
         settings.CACHES = {
             "default": {
@@ -42,8 +52,8 @@ def counters(request, settings):
     else:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     caches["default"].clear()
-    yield caches["default"]
-    caches["default"].clear()
+    request.addfinalizer(caches["default"].clear)
+    return caches["default"]
 
 
 def clock_at(monkeypatch, seconds: int) -> None:
@@ -126,11 +136,9 @@ def test_each_address_counts_on_its_own(recall, counters):
     assert check(second).status_code == 429
 
 
-def test_counters_in_redis_expire_with_their_window(client, recall, counters):
-    if not hasattr(counters, "client"):
-        pytest.skip("Redis only")
+def test_counters_in_redis_expire_with_their_window(client, recall, redis_counters):
     check(client)
-    redis = counters.client.get_client()
+    redis = redis_counters.client.get_client()
     keys = [key for key in redis.keys("*") if b"rl:" in key]
     # the minute's counter and the day's, each one after one request
     assert sorted(int(redis.get(key)) for key in keys) == [1, 1]
