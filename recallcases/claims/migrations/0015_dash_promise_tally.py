@@ -251,11 +251,29 @@ def create(apps, schema_editor):
             cursor.execute(statement)
 
 
+def _migration_0013():
+    return import_module("recallcases.claims.migrations.0013_scale_claim_milestones")
+
+
+def sqlite_triggers_drop(apps, schema_editor):
+    """SQLite rebuilds claims_claim to add its columns: migration 0013's triggers that write it
+    would refer to a table being renamed. Dropped around the change, created again after."""
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in _migration_0013().SQLITE_DROP:
+            schema_editor.execute(statement, params=None)
+
+
+def sqlite_triggers_create(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in _migration_0013().SQLITE:
+            schema_editor.execute(statement, params=None)
+
+
 def drop(apps, schema_editor):
     """Back to migration 0013's triggers."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    before = import_module("recallcases.claims.migrations.0013_scale_claim_milestones")
+    before = _migration_0013()
     schema_editor.execute(
         """
         DROP TRIGGER IF EXISTS notices_purchaser_inserted_on_list ON notices_purchaser;
@@ -283,6 +301,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(sqlite_triggers_drop, sqlite_triggers_create),
         migrations.AddField(
             model_name="claim",
             name="reached",
@@ -319,4 +338,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(create, drop),
+        migrations.RunPython(sqlite_triggers_create, sqlite_triggers_drop),
     ]
