@@ -90,7 +90,7 @@ CLAIM_COLUMNS = (
     "address_line1", "address_line2", "city", "region", "postal_code", "country", "address_key",
     "language", "email_disposable", "order_number", "consented_at", "privacy_notice_version",
     "created_at", "updated_at", "first_shipped_at", "disposal_confirmed_at", "channel",
-    "text_number", "remedy",
+    "text_number", "remedy", "reached",
 )  # fmt: skip
 EVENT_COLUMNS = ("claim_id", "actor_kind", "from_status", "to_status", "note", "created_at")
 PHOTO_COLUMNS = (
@@ -150,6 +150,7 @@ def claims_copy(recall, *, count: int, seed: int = 2024) -> list[str]:
                         (created + step * (len(path) - 1)).isoformat(),
                         reached.get("replacement_shipped", r"\N"),
                         reached.get("disposal_confirmed", r"\N"), "web", "", remedy,
+                        " ".join(sorted(set(path))),
                     )  # fmt: skip
                     claims.append("\t".join(map(str, row)) + "\n")
                     before = ""

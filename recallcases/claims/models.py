@@ -98,6 +98,14 @@ class Claim(models.Model):
     first_shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
     first_shipment_at = models.DateTimeField(null=True, blank=True, editable=False)
     disposal_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Every status the claim ever reached (its events' `to_status`), sorted, separated by spaces:
+    # kept like the dates above, on PostgreSQL only (migration 0015), for the promised dates'
+    # tallies (ClaimPromiseTally). Empty elsewhere. Sorted by code point ("C" collation).
+    reached = models.CharField(max_length=500, blank=True, db_default="", editable=False)
+    # Whether a purchaser of the recall has the claim's serial or email (notices.Purchaser): kept
+    # by the database on PostgreSQL only (migration 0015, as the claims and the purchasers are
+    # written), for the tallies' count of claims not on the purchaser list. False elsewhere.
+    on_list = models.BooleanField(db_default=False, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -387,8 +395,8 @@ class CallLog(models.Model):
 
 
 class ClaimTally(models.Model):
-    """Claims counted by recall, product, country, status, remedy, remedied and disposal
-    confirmed.
+    """Claims counted by recall, product, country, status, remedy, remedied, disposal confirmed and
+    on the purchaser list.
 
     Rows of +1 and -1 written by the database on every change of a claim (migration 0013's
     trigger, PostgreSQL only): a change of status is a row out of the old group and a row into the
@@ -403,6 +411,7 @@ class ClaimTally(models.Model):
     remedy = models.CharField(max_length=20)
     remedied = models.BooleanField()
     disposal_confirmed = models.BooleanField()
+    on_list = models.BooleanField(default=False)  # Claim.on_list
     claims = models.IntegerField()
 
     class Meta:
@@ -410,6 +419,26 @@ class ClaimTally(models.Model):
 
     def __str__(self):
         return f"{self.status} {self.country} {self.claims:+d}"
+
+
+class ClaimPromiseTally(models.Model):
+    """Claims counted by recall, day filed (UTC), status, statuses reached (`Claim.reached`) and
+    day remedied (NULL: not remedied): what the promised dates are counted from (the claims past
+    one now, the share shipped on time by week), at any number of claims. Kept like `ClaimTally`
+    (migration 0015's trigger, PostgreSQL only)."""
+
+    recall_id = models.BigIntegerField()
+    filed_on = models.DateField()
+    status = models.CharField(max_length=32)
+    reached = models.CharField(max_length=500)
+    remedied_on = models.DateField(null=True)
+    claims = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["recall_id"], name="claim_promise_tally_recall")]
+
+    def __str__(self):
+        return f"{self.status} {self.filed_on} {self.claims:+d}"
 
 
 class DayMetric(models.TextChoices):

@@ -38,6 +38,7 @@ from recallcases.claims.models import (
     ClaimEvent,
     ClaimLink,
     ClaimPhoto,
+    ClaimPromiseTally,
     ClaimTally,
 )
 from recallcases.claims.tokens import hash_access_token, normalise_reference
@@ -243,6 +244,39 @@ def claims_overdue(claims: QuerySet, *, now: datetime) -> QuerySet:
     )
 
 
+def overdue_count(*, recall: Recall, now: datetime) -> int:
+    """How many of the recall's claims are past a date it promised now, as `claims_overdue`
+    finds them: from the promise tallies (a few hundred rows) when the database keeps them, else
+    counted from the claims. No query when the recall promises nothing."""
+    promised = {
+        status: days
+        for status, days in (recall.promised_business_days or {}).items()
+        if status in STATUSES
+    }
+    if not promised:
+        return 0
+    if not tallies_kept():
+        return claims_overdue(Claim.objects.filter(recall=recall), now=now).count()
+    # Filed before promise_cutoff's midnight (UTC, as the tallies' days) is filed by `last`.
+    today = now.astimezone(UTC).date()
+    lasts = [
+        (status, last_start_overdue(today=today, days=days)) for status, days in promised.items()
+    ]
+    skipped = set(ENDED_STATUSES) | {
+        status
+        for status, entry in STATUSES.items()
+        if entry.waits_for(disposal_first=recall.disposal_before_shipping) == Waits.CONSUMER
+    }
+    overdue = 0
+    for row in claim_promise_tallies(recall_id=recall.pk):
+        if row["status"] in skipped:
+            continue
+        reached = row["reached"].split()
+        if any(row["filed_on"] <= last and status not in reached for status, last in lasts):
+            overdue += row["claims"]
+    return overdue
+
+
 @dataclass(frozen=True)
 class StatusCounts:
     """How many claims of each status match the queue's filters."""
@@ -296,8 +330,8 @@ def tallies_kept() -> bool:
 def claim_tallies(
     *, recall_id: int | None = None, product_id: int | None = None, country: str = ""
 ) -> list[dict]:
-    """Claims by recall, product, country, status, remedy, remedied and disposal confirmed
-    (`claims` in each), from the tallies: one query over a few rows per group."""
+    """Claims by recall, product, country, status, remedy, remedied, disposal confirmed and on the
+    purchaser list (`claims` in each), from the tallies: one query over a few rows per group."""
     rows = ClaimTally.objects.all()
     if recall_id:
         rows = rows.filter(recall_id=recall_id)
@@ -307,6 +341,7 @@ def claim_tallies(
         rows = rows.filter(country=country)
     group = (
         "recall_id", "product_id", "country", "status", "remedy", "remedied", "disposal_confirmed",
+        "on_list",
     )  # fmt: skip
     summed = rows.values(*group).annotate(n=Sum("claims")).order_by()
     return [{**{k: row[k] for k in group}, "claims": row["n"]} for row in summed if row["n"]]
@@ -318,6 +353,19 @@ def claim_day_tallies(*, recall_id: int, metrics: list[str]) -> list[dict]:
     group = ("country", "channel", "remedy", "day", "metric")
     summed = (
         ClaimDayTally.objects.filter(recall_id=recall_id, metric__in=metrics)
+        .values(*group)
+        .annotate(n=Sum("claims"))
+        .order_by()
+    )
+    return [{**{k: r[k] for k in group}, "claims": r["n"]} for r in summed if r["n"]]
+
+
+def claim_promise_tallies(*, recall_id: int) -> list[dict]:
+    """Claims of a recall by day filed, status, statuses reached (`Claim.reached`) and day
+    remedied (None: not remedied), `claims` in each, from the tallies: one query."""
+    group = ("filed_on", "status", "reached", "remedied_on")
+    summed = (
+        ClaimPromiseTally.objects.filter(recall_id=recall_id)
         .values(*group)
         .annotate(n=Sum("claims"))
         .order_by()

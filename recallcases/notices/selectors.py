@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from recallcases.claims.models import RELEASED_STATUSES, Claim
+from recallcases.claims.selectors import claim_tallies, tallies_kept
 from recallcases.notices.models import Purchaser
 from recallcases.notifications.models import EmailKind, EmailState, OutboundEmail
 from recallcases.recalls.models import Recall
@@ -60,6 +61,19 @@ def claims_not_on_list(recall: Recall) -> QuerySet[Claim]:
     )
 
 
+def claims_not_on_list_count(recall: Recall) -> int:
+    """How many `claims_not_on_list` the recall has: from the claim tallies, which count the
+    claims by `Claim.on_list` (kept by the database as claims and purchasers are written), when
+    the database keeps them; else counted. One query."""
+    if not tallies_kept():
+        return claims_not_on_list(recall).count()
+    return sum(
+        row["claims"]
+        for row in claim_tallies(recall_id=recall.pk)
+        if not row["on_list"] and row["status"] not in RELEASED_STATUSES
+    )
+
+
 @dataclass(frozen=True)
 class NoticeCounts:
     purchasers: int = 0
@@ -97,7 +111,7 @@ def notice_counts(recall: Recall) -> NoticeCounts:
         reminded=Count("pk", filter=Q(reminders_sent__gt=0)),
         claimed=Count("pk", filter=purchaser_claimed()),
     )
-    return NoticeCounts(**counts, claims_not_on_list=claims_not_on_list(recall).count())
+    return NoticeCounts(**counts, claims_not_on_list=claims_not_on_list_count(recall))
 
 
 def recalls_with_purchasers() -> QuerySet[Recall]:

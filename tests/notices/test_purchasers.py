@@ -8,10 +8,18 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 from django.utils import timezone
 
-from recallcases.claims.models import ClaimStatus
+from recallcases.claims import selectors as claims_selectors
+from recallcases.claims.models import Claim, ClaimStatus
+from recallcases.claims.services.milestones import claim_milestones_rebuild, claim_tallies_rebuild
 from recallcases.core.csv_files import CsvRefused
+from recallcases.notices import selectors as notices_selectors
 from recallcases.notices.models import Purchaser
-from recallcases.notices.selectors import claims_not_on_list, notice_counts, with_claimed
+from recallcases.notices.selectors import (
+    claims_not_on_list,
+    claims_not_on_list_count,
+    notice_counts,
+    with_claimed,
+)
 from recallcases.notices.services.purchasers import (
     purchasers_bounced_csv,
     purchasers_import_csv,
@@ -159,6 +167,53 @@ def test_claims_not_on_the_list_are_counted_apart(speaker):
     assert {on_list_serial, on_list_email, second_unit}.isdisjoint(claims_not_on_list(recall))
     counts = notice_counts(recall)
     assert (counts.purchasers, counts.claimed, counts.claims_not_on_list) == (2, 2, 1)
+
+
+def test_the_count_kept_by_the_database_follows_claims_and_purchasers(speaker, monkeypatch):
+    recall = speaker.recall
+
+    def counts() -> tuple[int, int]:
+        # (from the claim tallies, counted from the claims as SQLite does)
+        kept = claims_not_on_list_count(recall)
+        with monkeypatch.context() as m:
+            m.setattr(notices_selectors, "tallies_kept", lambda: False)
+            return kept, claims_not_on_list_count(recall)
+
+    # given: claims filed before any list: none of them on it
+    by_serial = ClaimFactory(product=speaker, serial="A3102DMX10000031", email="a@example.com")
+    by_email = ClaimFactory(product=speaker, email="b@example.com")
+    unknown = ClaimFactory(product=speaker, email="c@example.com")
+    ClaimFactory(product=ProductFactory(), email="b@example.com")  # another recall's
+    assert counts() == (3, 3)
+    # when: the list is imported after them, in one statement per chunk
+    csv = (
+        "name,email,order_number,model,serial,country\n"
+        "A,listed@example.com,1,,A3102DMX10000031,CA\n"
+        "B,b@example.com,2,,,US\n"
+    )
+    purchasers_import_csv(recall=recall, file=io.StringIO(csv))
+    # then: the claims of their serial or email are on it
+    assert counts() == (1, 1)
+    # when: a claim's serial is corrected, another is withdrawn, one is filed for a listed email
+    Claim.objects.filter(pk=by_serial.pk).update(serial="A3102DMX10000032")
+    assert counts() == (2, 2)
+    Claim.objects.filter(pk=unknown.pk).update(status=ClaimStatus.WITHDRAWN)
+    assert counts() == (1, 1)
+    ClaimFactory(product=speaker, email="listed@example.com")
+    assert counts() == (1, 1)
+    # when: a purchaser's email is removed (retention) and another purchaser deleted
+    Purchaser.objects.filter(email="b@example.com").update(email="")
+    assert counts() == (2, 2)
+    Purchaser.objects.filter(email="listed@example.com").delete()
+    assert counts() == (3, 3)
+    # when: a stale copy of a claim is saved whole, and a purchaser is added one by one
+    stale = Claim.objects.get(pk=by_email.pk)
+    purchaser(recall, email="b@example.com")
+    stale.save()
+    assert counts() == (2, 2)
+    # then: the database's flags and tallies are what a rebuild finds
+    assert claim_milestones_rebuild() == 0 and claim_tallies_rebuild() == 0
+    assert claims_selectors.tallies_kept()
 
 
 # --- Bounces -------------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ def test_dashboard_on_time_share_and_overdue_count(
     _shipped(_filed(ClaimFactory(product=speaker, status=S.REPLACEMENT_SHIPPED), 30), user, "2")
     # and: one claim filed 30 days ago still not verified
     late = _filed(ClaimFactory(product=speaker), 30)
-    # when: seven queries, whatever the number of claims (figures.py, dashboard.py)
-    with django_assert_num_queries(7):
+    # when: six queries, whatever the number of claims (figures.py, dashboard.py)
+    with django_assert_num_queries(6):
         dashboard = recall_dashboard(recall=recall)
     # then
     today = timezone.now().astimezone(datetime.UTC).date()

@@ -14,7 +14,82 @@ at any number of claims (ADR 0011). Also: indexes for the queue's search by seri
 
 from django.db import migrations, models
 
-from recallcases.claims.services.milestones import MILESTONES_REBUILD_SQL, TALLIES_REBUILD_SQL
+# The rebuilds as they were then (claims.services.milestones has moved on since: migration 0015).
+_POSTGRESQL = """
+WITH events AS (
+    SELECT claim_id,
+           min(created_at) FILTER (WHERE to_status = 'replacement_shipped') AS shipped,
+           min(created_at) FILTER (WHERE to_status = 'disposal_confirmed') AS disposal
+    FROM claims_claimevent
+    WHERE to_status IN ('replacement_shipped', 'disposal_confirmed')
+    GROUP BY claim_id
+), shipments AS (
+    SELECT claim_id, min(created_at) AS shipment FROM claims_shipment GROUP BY claim_id
+), wanted AS (
+    SELECT c.id, e.shipped, s.shipment, e.disposal
+    FROM claims_claim c
+    LEFT JOIN events e ON e.claim_id = c.id
+    LEFT JOIN shipments s ON s.claim_id = c.id
+)
+UPDATE claims_claim c
+SET first_shipped_at = w.shipped, first_shipment_at = w.shipment,
+    disposal_confirmed_at = w.disposal
+FROM wanted w
+WHERE w.id = c.id AND (
+    c.first_shipped_at IS DISTINCT FROM w.shipped
+    OR c.first_shipment_at IS DISTINCT FROM w.shipment
+    OR c.disposal_confirmed_at IS DISTINCT FROM w.disposal
+)
+"""
+_OTHER = """
+UPDATE claims_claim SET
+    first_shipped_at = (SELECT min(e.created_at) FROM claims_claimevent e
+                        WHERE e.claim_id = claims_claim.id AND e.to_status = 'replacement_shipped'),
+    first_shipment_at = (SELECT min(s.created_at) FROM claims_shipment s
+                         WHERE s.claim_id = claims_claim.id),
+    disposal_confirmed_at = (SELECT min(e.created_at) FROM claims_claimevent e
+                             WHERE e.claim_id = claims_claim.id
+                             AND e.to_status = 'disposal_confirmed')
+WHERE first_shipped_at IS NOT (SELECT min(e.created_at) FROM claims_claimevent e
+                               WHERE e.claim_id = claims_claim.id
+                               AND e.to_status = 'replacement_shipped')
+   OR first_shipment_at IS NOT (SELECT min(s.created_at) FROM claims_shipment s
+                                WHERE s.claim_id = claims_claim.id)
+   OR disposal_confirmed_at IS NOT (SELECT min(e.created_at) FROM claims_claimevent e
+                                    WHERE e.claim_id = claims_claim.id
+                                    AND e.to_status = 'disposal_confirmed')
+"""
+# Indexed by "is PostgreSQL".
+MILESTONES_REBUILD_SQL = (_OTHER, _POSTGRESQL)
+
+TALLIES_REBUILD_SQL = (
+    """
+    WITH emptied AS (DELETE FROM claims_claimtally)
+    INSERT INTO claims_claimtally
+        (recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, claims)
+    SELECT recall_id, product_id, country, status, remedy,
+           first_shipped_at IS NOT NULL OR first_shipment_at IS NOT NULL,
+           disposal_confirmed_at IS NOT NULL, count(*)
+    FROM claims_claim GROUP BY 1, 2, 3, 4, 5, 6, 7
+    """,
+    """
+    WITH emptied AS (DELETE FROM claims_claimdaytally),
+    dated AS (
+        SELECT recall_id, country, channel, remedy, created_at AS at, 'filed' AS metric
+        FROM claims_claim
+        UNION ALL
+        SELECT recall_id, country, channel, remedy,
+               coalesce(first_shipped_at, first_shipment_at), 'remedied'
+        FROM claims_claim WHERE coalesce(first_shipped_at, first_shipment_at) IS NOT NULL
+        UNION ALL
+        SELECT recall_id, country, channel, remedy, disposal_confirmed_at, 'disposal'
+        FROM claims_claim WHERE disposal_confirmed_at IS NOT NULL
+    )
+    INSERT INTO claims_claimdaytally (recall_id, country, channel, remedy, day, metric, claims)
+    SELECT recall_id, country, channel, remedy, (at AT TIME ZONE 'UTC')::date, metric, count(*)
+    FROM dated GROUP BY 1, 2, 3, 4, 5, 6
+    """,
+)
 
 POSTGRESQL = """
 CREATE OR REPLACE FUNCTION claims_claimevent_milestones() RETURNS trigger AS $$

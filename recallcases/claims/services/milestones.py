@@ -1,5 +1,6 @@
-"""The dates the reports count by, kept on each claim by the database (migration 0013's triggers):
-recomputed from the claims' events and shipments, after a restore or to check them."""
+"""The dates the reports count by and the statuses reached, kept on each claim by the database
+(migrations 0013 and 0015's triggers): recomputed from the claims' events and shipments, after a
+restore or to check them."""
 
 from django.db import connection, transaction
 
@@ -9,26 +10,28 @@ _POSTGRESQL = """
 WITH events AS (
     SELECT claim_id,
            min(created_at) FILTER (WHERE to_status = 'replacement_shipped') AS shipped,
-           min(created_at) FILTER (WHERE to_status = 'disposal_confirmed') AS disposal
+           min(created_at) FILTER (WHERE to_status = 'disposal_confirmed') AS disposal,
+           string_agg(DISTINCT to_status::text COLLATE "C", ' '
+                      ORDER BY to_status::text COLLATE "C") AS reached
     FROM claims_claimevent
-    WHERE to_status IN ('replacement_shipped', 'disposal_confirmed')
     GROUP BY claim_id
 ), shipments AS (
     SELECT claim_id, min(created_at) AS shipment FROM claims_shipment GROUP BY claim_id
 ), wanted AS (
-    SELECT c.id, e.shipped, s.shipment, e.disposal
+    SELECT c.id, e.shipped, s.shipment, e.disposal, coalesce(e.reached, '') AS reached
     FROM claims_claim c
     LEFT JOIN events e ON e.claim_id = c.id
     LEFT JOIN shipments s ON s.claim_id = c.id
 )
 UPDATE claims_claim c
 SET first_shipped_at = w.shipped, first_shipment_at = w.shipment,
-    disposal_confirmed_at = w.disposal
+    disposal_confirmed_at = w.disposal, reached = w.reached
 FROM wanted w
 WHERE w.id = c.id AND (
     c.first_shipped_at IS DISTINCT FROM w.shipped
     OR c.first_shipment_at IS DISTINCT FROM w.shipment
     OR c.disposal_confirmed_at IS DISTINCT FROM w.disposal
+    OR c.reached IS DISTINCT FROM w.reached
 )
 """
 _OTHER = """
@@ -49,24 +52,35 @@ WHERE first_shipped_at IS NOT (SELECT min(e.created_at) FROM claims_claimevent e
                                     WHERE e.claim_id = claims_claim.id
                                     AND e.to_status = 'disposal_confirmed')
 """
-# Indexed by "is PostgreSQL".
+# Whether a purchaser has each claim's serial or email (migration 0015's claims_listed), where it
+# differs. PostgreSQL only.
+ON_LIST_REBUILD_SQL = """
+UPDATE claims_claim SET on_list = claims_listed(recall_id, serial, email)
+WHERE on_list IS DISTINCT FROM claims_listed(recall_id, serial, email)
+"""
+# Indexed by "is PostgreSQL". The statuses reached (`Claim.reached`) are kept on PostgreSQL only.
 MILESTONES_REBUILD_SQL = (_OTHER, _POSTGRESQL)
 
 
 @transaction.atomic
 def claim_milestones_rebuild() -> int:
-    """Recompute every claim's report dates from its events and shipments; return how many
-    claims had a date that differed (0 when the triggers kept them true)."""
+    """Recompute every claim's report dates from its events and shipments (and on PostgreSQL its
+    statuses reached and whether it is on the purchaser list); return how many claims had one that
+    differed (0 when the triggers kept them true)."""
     postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if postgresql:
             # The one writer the guard trigger lets through (migration 0013).
             cursor.execute("SET LOCAL recallcases.milestones_rebuild = 'on'")
         cursor.execute(MILESTONES_REBUILD_SQL[postgresql])
-        return cursor.rowcount
+        corrected = cursor.rowcount
+        if postgresql:
+            cursor.execute(ON_LIST_REBUILD_SQL)
+            corrected += cursor.rowcount
+        return corrected
 
 
-# --- The tallies (PostgreSQL): ClaimTally and ClaimDayTally --------------------------------------
+# --- The tallies (PostgreSQL): ClaimTally, ClaimDayTally and ClaimPromiseTally -------------------
 
 # Each tally from the claims as they are, in one statement (one snapshot): a claim changed by a
 # transaction that commits meanwhile adds its own rows on top, as it would have anyway.
@@ -74,11 +88,12 @@ TALLIES_REBUILD_SQL = (
     """
     WITH emptied AS (DELETE FROM claims_claimtally)
     INSERT INTO claims_claimtally
-        (recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, claims)
+        (recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, on_list,
+         claims)
     SELECT recall_id, product_id, country, status, remedy,
            first_shipped_at IS NOT NULL OR first_shipment_at IS NOT NULL,
-           disposal_confirmed_at IS NOT NULL, count(*)
-    FROM claims_claim GROUP BY 1, 2, 3, 4, 5, 6, 7
+           disposal_confirmed_at IS NOT NULL, on_list, count(*)
+    FROM claims_claim GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
     """,
     """
     WITH emptied AS (DELETE FROM claims_claimdaytally),
@@ -97,6 +112,13 @@ TALLIES_REBUILD_SQL = (
     SELECT recall_id, country, channel, remedy, (at AT TIME ZONE 'UTC')::date, metric, count(*)
     FROM dated GROUP BY 1, 2, 3, 4, 5, 6
     """,
+    """
+    WITH emptied AS (DELETE FROM claims_claimpromisetally)
+    INSERT INTO claims_claimpromisetally (recall_id, filed_on, status, reached, remedied_on, claims)
+    SELECT recall_id, (created_at AT TIME ZONE 'UTC')::date, status, reached,
+           (coalesce(first_shipped_at, first_shipment_at) AT TIME ZONE 'UTC')::date, count(*)
+    FROM claims_claim GROUP BY 1, 2, 3, 4, 5
+    """,
 )
 # Each tally's rows merged into one per group; rows written meanwhile are left for next time.
 TALLIES_COMPACT_SQL = (
@@ -104,14 +126,15 @@ TALLIES_COMPACT_SQL = (
     WITH moved AS (
         DELETE FROM claims_claimtally
         RETURNING recall_id, product_id, country, status, remedy, remedied, disposal_confirmed,
-                  claims
+                  on_list, claims
     )
     INSERT INTO claims_claimtally
-        (recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, claims)
-    SELECT recall_id, product_id, country, status, remedy, remedied, disposal_confirmed,
+        (recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, on_list,
+         claims)
+    SELECT recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, on_list,
            sum(claims)
     FROM moved
-    GROUP BY recall_id, product_id, country, status, remedy, remedied, disposal_confirmed
+    GROUP BY recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, on_list
     HAVING sum(claims) <> 0
     """,
     """
@@ -123,19 +146,33 @@ TALLIES_COMPACT_SQL = (
     SELECT recall_id, country, channel, remedy, day, metric, sum(claims) FROM moved
     GROUP BY recall_id, country, channel, remedy, day, metric HAVING sum(claims) <> 0
     """,
+    """
+    WITH moved AS (
+        DELETE FROM claims_claimpromisetally
+        RETURNING recall_id, filed_on, status, reached, remedied_on, claims
+    )
+    INSERT INTO claims_claimpromisetally (recall_id, filed_on, status, reached, remedied_on, claims)
+    SELECT recall_id, filed_on, status, reached, remedied_on, sum(claims) FROM moved
+    GROUP BY recall_id, filed_on, status, reached, remedied_on HAVING sum(claims) <> 0
+    """,
 )
 _TALLIES_NOW = (
     """
-    SELECT recall_id, product_id, country, status, remedy, remedied, disposal_confirmed,
+    SELECT recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, on_list,
            sum(claims)
     FROM claims_claimtally
-    GROUP BY recall_id, product_id, country, status, remedy, remedied, disposal_confirmed
+    GROUP BY recall_id, product_id, country, status, remedy, remedied, disposal_confirmed, on_list
     HAVING sum(claims) <> 0
     """,
     """
     SELECT recall_id, country, channel, remedy, day, metric, sum(claims)
     FROM claims_claimdaytally
     GROUP BY recall_id, country, channel, remedy, day, metric HAVING sum(claims) <> 0
+    """,
+    """
+    SELECT recall_id, filed_on, status, reached, remedied_on, sum(claims)
+    FROM claims_claimpromisetally
+    GROUP BY recall_id, filed_on, status, reached, remedied_on HAVING sum(claims) <> 0
     """,
 )
 

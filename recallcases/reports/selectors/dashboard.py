@@ -130,14 +130,13 @@ def recalls_for_reports() -> QuerySet[Recall]:
 
 
 def recall_dashboard(*, recall: Recall, today: date | None = None) -> Dashboard:
-    """The recall manager's dashboard of `recall`, now: seven queries however many claims.
+    """The recall manager's dashboard of `recall`, now: six queries however many claims.
 
     Claims by status, country and product come from one grouped query (each group with its units
     remedied and disposals confirmed); the weekly trend from one more, by the ISO week in which
     each claim's remedy first shipped; notices sent count distinct purchasers; the claims past a
-    promised date (two: the promises, then the count) and the share shipped on time. On
-    PostgreSQL the first two read the claim tallies the database keeps (a few rows, at any number
-    of claims).
+    promised date and the share shipped on time one each. On PostgreSQL all but the notices read
+    the claim tallies the database keeps (a few hundred rows, at any number of claims).
     """
     by_status: dict[str, int] = defaultdict(int)
     by_country: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])

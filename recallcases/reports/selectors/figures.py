@@ -57,7 +57,12 @@ from recallcases.claims.models import (
     DayMetric,
     Shipment,
 )
-from recallcases.claims.selectors import claim_day_tallies, claims_overdue, tallies_kept
+from recallcases.claims.selectors import (
+    claim_day_tallies,
+    claim_promise_tallies,
+    tallies_kept,
+)
+from recallcases.claims.selectors import overdue_count as claims_overdue_count
 from recallcases.core.business_days import business_days_after
 from recallcases.incidents.models import Incident, Timing
 from recallcases.notices.models import Purchaser
@@ -139,11 +144,29 @@ def claims_with_remedy_dates(recall: Recall) -> QuerySet[Claim]:
 def shipped_on_time_by_week(*, recall: Recall) -> dict[date, Rate]:
     """ISO week (its Monday) → the share of the claims whose remedy first shipped that week that
     shipped by the date the recall promised ("replacement_shipped" in its promised_business_days,
-    counted from filing); empty when it promises none. One query, grouped by the day of filing
-    and the day of shipping: each filing day's due date is worked out here (business days)."""
+    counted from filing); empty when it promises none. One query, by the day of filing and the
+    day of shipping (from the promise tallies on PostgreSQL, else grouped from the claims): each
+    filing day's due date is worked out here (business days)."""
     days = (recall.promised_business_days or {}).get(ClaimStatus.REPLACEMENT_SHIPPED)
     if not days:
         return {}
+    weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for filed_on, shipped_on, n in _filed_and_shipped_on(recall):
+        week = weeks[shipped_on - timedelta(days=shipped_on.weekday())]
+        week[1] += n
+        if shipped_on <= business_days_after(filed_on, days):
+            week[0] += n
+    return {monday: Rate(on_time, total) for monday, (on_time, total) in sorted(weeks.items())}
+
+
+def _filed_and_shipped_on(recall: Recall) -> list[tuple[date, date, int]]:
+    """(day filed, day remedied, claims) of the recall's remedied claims, days in UTC."""
+    if tallies_kept():
+        return [
+            (row["filed_on"], row["remedied_on"], row["claims"])
+            for row in claim_promise_tallies(recall_id=recall.pk)
+            if row["remedied_on"] is not None
+        ]
     rows = (
         Claim.objects.filter(recall=recall)
         .annotate(remedied_at=remedied_at())
@@ -156,19 +179,12 @@ def shipped_on_time_by_week(*, recall: Recall) -> dict[date, Rate]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    weeks: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    for row in rows:
-        shipped_on = row["shipped_on"]
-        week = weeks[shipped_on - timedelta(days=shipped_on.weekday())]
-        week[1] += row["n"]
-        if shipped_on <= business_days_after(row["filed_on"], days):
-            week[0] += row["n"]
-    return {monday: Rate(on_time, total) for monday, (on_time, total) in sorted(weeks.items())}
+    return [(row["filed_on"], row["shipped_on"], row["n"]) for row in rows]
 
 
 def overdue_count(*, recall: Recall, now: datetime) -> int:
     """The recall's claims past a date it promised, now (the queue's "Past a promised date")."""
-    return claims_overdue(Claim.objects.filter(recall=recall), now=now).count()
+    return claims_overdue_count(recall=recall, now=now)
 
 
 # --- Consumers notified --------------------------------------------------------------------------

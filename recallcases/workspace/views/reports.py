@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from recallcases.claims.services.codes import CODE_REMEDIES, pool_level
-from recallcases.notices.selectors import claims_not_on_list
+from recallcases.notices.selectors import claims_not_on_list_count
 from recallcases.recalls.models import Recall
 from recallcases.reports.charts import SUCCESS, Series, bar_chart, line_chart
 from recallcases.reports.exports import report_csv
@@ -173,7 +173,7 @@ def report_dashboard(request, slug):
             "recall": recall,
             "dashboard": dashboard,
             # Owners not on the purchaser list (gifts, second-hand) are counted apart.
-            "claims_not_on_list": claims_not_on_list(recall).count(),
+            "claims_not_on_list": claims_not_on_list_count(recall),
             "months": report_months(recall),
             # Pools of gift card or voucher codes at or under their warning level.
             "low_pools": [
