@@ -82,7 +82,9 @@ def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink
     token_hash = hash_access_token(token)
     # Two unique-index lookups: an OR across the join to links would scan every claim. The
     # recall comes from the cache: a join to it would cost more to build than the query to run.
-    claim = next(iter(Claim.objects.filter(access_token_hash=token_hash)[:1]), None)
+    claim = next(
+        iter(Claim.objects.raw(_claim_by_token_hash_sql(connection.vendor), [token_hash])), None
+    )
     if claim is not None:
         revoked = claim.access_token_revoked_at is not None
         made_at = claim.created_at
@@ -98,6 +100,19 @@ def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink
     if _link_expired(claim=claim, now=now or timezone.now()):
         return StatusLink(claim=claim, state=LinkState.EXPIRED)
     return StatusLink(claim=claim, state=LinkState.OPEN, unrevoked_since=made_at)
+
+
+@functools.cache
+def _claim_by_token_hash_sql(vendor: str) -> str:
+    """The SQL of the claim whose link hash is a parameter, built by the ORM once per database
+    kind: profiled, building the query took the status page more time than PostgreSQL took to
+    run it (a third of the page; ADR 0010)."""
+    placeholder = "%s"
+    query = Claim.objects.filter(access_token_hash=placeholder)[:1].query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    if params != (placeholder,):  # the hash is the query's one parameter, nothing else is
+        raise RuntimeError(f"Unexpected parameters of the link's query: {params!r}")
+    return sql
 
 
 def _link_expired(*, claim: Claim, now: datetime) -> bool:
