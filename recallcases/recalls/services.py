@@ -27,7 +27,7 @@ from recallcases.recalls.models import (
     RegistryEntry,
 )
 from recallcases.recalls.recall_file import RecallFileInvalid, picture_read, recall_file_check
-from recallcases.recalls.serials import normalise_serial
+from recallcases.recalls.serials import normalise_serial, serial_parts
 
 REGISTRY_CSV_COLUMNS = (
     CsvColumn("model", required=True),
@@ -200,9 +200,6 @@ class _Model(NamedTuple):
     canonical: re.Pattern
 
 
-_DIGITS = "0123456789"
-
-
 def _products_by_model(products: Iterable[Product]) -> dict[str, _Model]:
     """The recall's products under their model and each model number, in upper case."""
     by_model: dict[str, _Model] = {}
@@ -214,7 +211,7 @@ def _products_by_model(products: Iterable[Product]) -> dict[str, _Model]:
             product.pk,
             product.serial_length,
             product.serial_excluded_letters,
-            re.compile(f"[{_DIGITS}{letters}]{{{product.serial_length}}}"),
+            re.compile(f"[0-9{letters}]{{{product.serial_length}}}"),
         )
         # The first product naming a model keeps it, as a search in the products' order would.
         by_model.setdefault(product.model.upper(), model)
@@ -234,10 +231,7 @@ def _product_for(by_model: dict[str, _Model], model: str) -> _Model:
 def _parse_serial(product: _Model, raw: str) -> tuple[str, str, int, int]:
     """The serial, its prefix, how many trailing digits it has and the number they make."""
     serial = raw if product.canonical.fullmatch(raw) else _serial_check(product, raw)
-    # As split_serial does (a serial here is ASCII letters and digits), without its dataclass.
-    prefix = serial.rstrip(_DIGITS)
-    tail = serial[len(prefix) :]
-    return serial, prefix, len(tail), int(tail) if tail else 0
+    return serial, *serial_parts(serial)
 
 
 def _serial_check(product: _Model, raw: str) -> str:
