@@ -54,8 +54,16 @@ def form_html(
         html = str(_render(build(SERIAL_MARK if serial is not None else None)))
         _RENDERED.set(full_key, html)
     if serial is not None:
-        html = html.replace(SERIAL_MARK, escape(serial))
-    return mark_safe(html)  # noqa: S308 (rendered by crispy; the serial escaped above)
+        html = marks_filled(html, {SERIAL_MARK: serial})
+    return mark_safe(html)  # noqa: S308 (rendered by crispy; the serial escaped by marks_filled)
+
+
+def marks_filled(html: str, values: dict[str, str]) -> str:
+    """`html` rendered with marks, each mark replaced by its value escaped as the template would
+    have escaped it (consumer.page_cache fills its pages the same way)."""
+    for mark, value in values.items():
+        html = html.replace(mark, escape(value))
+    return html
 
 
 def _render(form: forms.Form) -> SafeString:

@@ -20,8 +20,9 @@ from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.csp import CONTEXT_KEY as CSP_NONCE
-from django.utils.html import escape
 from django.utils.translation import get_language
+
+from recallcases.consumer.form_cache import marks_filled
 
 # Characters of Unicode's private use area around a word: no text of a page has them.
 CSRF_MARK = "\ue000csrf\ue000"
@@ -59,6 +60,4 @@ def page_response(
     if NONCE_MARK in html:
         nonce = get_nonce(request)
         values[NONCE_MARK] = "" if nonce is None else str(nonce)
-    for mark, value in values.items():
-        html = html.replace(mark, escape(value))
-    return HttpResponse(html)
+    return HttpResponse(marks_filled(html, values))
