@@ -64,9 +64,12 @@ _RECALL_CACHE_SHAPE = hashlib.sha256(
 ).hexdigest()[:12]
 
 
-def _recall_cache_key(slug: str | None) -> str:
-    """The key of the open recall at `slug`; with None, of the list of every open recall."""
+def _recall_cache_key(slug: str | None = None, *, pk: int | None = None) -> str:
+    """The key of the open recall at `slug`, of the recall `pk` (open or not), or with neither,
+    of the list of every open recall."""
     database = connections[router.db_for_read(Recall)].settings_dict["NAME"]
+    if pk is not None:
+        return f"recall:{_RECALL_CACHE_SHAPE}:{database}:{pk}"
     if slug is None:
         return f"recalls-open:{_RECALL_CACHE_SHAPE}:{database}"
     return f"recall-open:{_RECALL_CACHE_SHAPE}:{database}:{slug}"
@@ -111,7 +114,7 @@ def recall_by_pk(*, pk: int) -> Recall | None:
     """The recall `pk`, open or not, with its products and proof items, or None; from the cache
     when it is there, kept and forgotten as `recall_open_by_slug` keeps its copies (a claim's
     status page reads its recall this way: claims outlive a recall's opening)."""
-    key = _recall_cache_key(f"pk:{pk}")
+    key = _recall_cache_key(pk=pk)
     recall = cache.get(key)
     if recall is None:
         recall = Recall.objects.prefetch_related("products", "proof_items").filter(pk=pk).first()
@@ -127,7 +130,7 @@ def recall_cache_forget(*, slugs: list[str], pks: list[int] = ()) -> None:
     of them or their products), and the list of open recalls: now, and again when the transaction
     commits, since a page may have cached the old rows in between."""
     keys = [_recall_cache_key(slug) for slug in [*slugs, None]]
-    keys += [_recall_cache_key(f"pk:{pk}") for pk in pks]
+    keys += [_recall_cache_key(pk=pk) for pk in pks]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
 
@@ -169,8 +172,8 @@ def serial_lookup(*, recall: Recall, raw_serial: str) -> SerialCheck:
     product_id = registry_product_covering(recall=recall, serial=serial.value)
     if product_id is None:
         return SerialCheck(serial=serial, verdict=SerialVerdict.NOT_RECALLED)
-    # The registry's products are the recall's (the import takes them from the recall), read with
-    # it; a row that names another (entered by hand) costs a query for it.
+    # The registry's products are the recall's, read with it (on PostgreSQL the entry's foreign
+    # key says so); a row that names another (SQLite has no such key) costs a query for it.
     product = next((p for p in products if p.pk == product_id), None)
     if product is None:
         product = Product.objects.get(pk=product_id)
