@@ -18,7 +18,9 @@ class ConsumerConfig(AppConfig):
                 )
 
 
-def _claim_forget(sender, instance, **kwargs):
+def _claim_forget(sender, instance, created=False, **kwargs):
+    if created:  # a new claim has nothing kept yet (a claim's filing saves it in the request)
+        return
     from recallcases.consumer.status_cache import claim_progress_forget
 
     claim_progress_forget(claim_ids=[instance.pk])
