@@ -415,3 +415,13 @@ def test_check_answer_shows_a_renamed_product_at_once(client, recall, speaker):
     speaker.name_en = "Renamed speaker"
     speaker.save()
     assert "Renamed speaker" in check(client, RECALLED).content.decode()
+
+
+def test_values_put_in_kept_html_are_escaped():
+    # A kept page or form gets each visitor's value in place of its mark: never as markup.
+    from recallcases.consumer.form_cache import SERIAL_MARK, marks_filled
+
+    html = f'<input name="serial" value="{SERIAL_MARK}"><p>{SERIAL_MARK}</p>'
+    filled = marks_filled(html, {SERIAL_MARK: '"><script>alert(1)</script>'})
+    assert "<script>" not in filled
+    assert filled.count("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;") == 2
