@@ -164,7 +164,7 @@ def claims_copy(recall, *, count: int, seed: int = 2024) -> list[str]:
                     photos.append(
                         f"{uuid.UUID(int=rng.getrandbits(128))}\t{pk}\tserial_label\t"
                         f"claims/serial_label/{pk:032x}.jpg\tclaims/serial_label/{pk:032x}-t.jpg\t"
-                        "2560\t1920\tJPEG\t"
+                        "2000\t1500\tJPEG\t"
                         f"{hashlib.sha256(f'photo {photo_n}'.encode()).hexdigest()}\t"
                         f"{created.isoformat()}\n"
                     )

@@ -26,7 +26,10 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB
 # The most photos one form takes (a recall's proof items); the public body limit has room for them.
 MAX_PHOTOS_PER_FORM = 3
 MAX_PIXELS = 50_000_000  # 50 megapixels
-MAX_SIDE = 2560  # stored image: longest side at most this
+# Stored image: longest side at most this. 2000 px, not more: a 12-megapixel phone JPEG (4000 or
+# 4032 px wide) is then decoded at half scale (JPEG draft), a third of the CPU of a full decode
+# (ADR 0009), and 3 megapixels still show a serial label and a cut cord sharply.
+MAX_SIDE = 2000
 THUMBNAIL_SIDE = 320  # thumbnail: longest side at most this
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 

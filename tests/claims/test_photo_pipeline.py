@@ -191,7 +191,7 @@ def test_process_photo_turns_jpeg_upright_from_exif_orientation(
     assert_colour_close(image.getpixel(opposite), BLUE)
 
 
-@pytest.mark.parametrize(("orientation", "upright_size"), [(1, (2560, 1707)), (6, (1707, 2560))])
+@pytest.mark.parametrize(("orientation", "upright_size"), [(1, (2000, 1333)), (6, (1333, 2000))])
 def test_process_photo_downscales_large_jpeg_to_max_side(orientation, upright_size):
     # given a 24-megapixel photo, stored landscape
     upload = encode(
@@ -203,12 +203,22 @@ def test_process_photo_downscales_large_jpeg_to_max_side(orientation, upright_si
 
     # then
     assert open_jpeg(photo.image).size == (photo.width, photo.height) == upright_size
-    thumbnail_size = tuple(round(side / 8) for side in upright_size)  # 2560 -> 320
+    thumbnail_size = tuple(round(side * 320 / 2000) for side in upright_size)
     assert open_jpeg(photo.thumbnail).size == thumbnail_size
 
 
 @pytest.mark.parametrize("orientation", [1, 6])
-def test_process_photo_decodes_large_jpeg_at_reduced_scale(monkeypatch, orientation):
+@pytest.mark.parametrize(
+    ("photo_size", "decoded_size"),
+    [
+        ((6000, 4000), (3000, 2000)),  # 24 megapixels
+        ((4032, 3024), (2016, 1512)),  # a 12-megapixel phone camera
+        ((4000, 3000), (2000, 1500)),
+    ],
+)
+def test_process_photo_decodes_large_jpeg_at_reduced_scale(
+    monkeypatch, orientation, photo_size, decoded_size
+):
     # given a spy on the size Pillow will decode a JPEG at once draft() was asked
     decoded_sizes = []
     original_draft = JpegImageFile.draft
@@ -220,15 +230,15 @@ def test_process_photo_decodes_large_jpeg_at_reduced_scale(monkeypatch, orientat
 
     monkeypatch.setattr(JpegImageFile, "draft", draft_and_record)
     upload = encode(
-        Image.new("RGB", (6000, 4000), BLUE), "JPEG", exif=exif_with(Orientation=orientation)
+        Image.new("RGB", photo_size, BLUE), "JPEG", exif=exif_with(Orientation=orientation)
     )
 
     # when
     photo = process_photo(upload)
 
-    # then it was decoded at half scale, still larger than the stored image
-    assert decoded_sizes == [(3000, 2000)]
-    assert max(photo.width, photo.height) == 2560
+    # then it was decoded at half scale, no smaller than the stored image
+    assert decoded_sizes == [decoded_size]
+    assert max(photo.width, photo.height) == 2000
 
 
 def test_process_photo_never_upscales_small_photo():
