@@ -355,6 +355,17 @@ def test_the_database_refuses_an_entry_whose_product_is_of_another_recall(postgr
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def test_the_registry_key_is_checked_once_migrations_ran(postgres):
+    # 0011 adds the key unchecked, so as not to lock the registry while it reads every entry;
+    # 0012 checks it: an unchecked key would let a restored bad entry pass unnoticed
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT convalidated, condeferrable FROM pg_constraint WHERE conname = %s",
+            ["registry_entry_product_in_recall"],
+        )
+        assert cursor.fetchall() == [(True, True)]
+
+
 def test_the_database_refuses_to_delete_a_product_with_registry_entries(postgres, speaker):
     # when: the speaker (whose demo serials are in the registry) is deleted past Django
     with (

@@ -7,7 +7,10 @@ from django.db import migrations, models
 # replaces one key per column, which PostgreSQL checked twice per entry at commit (see the
 # RegistryEntry model). Deferred as Django's own keys are, so that a transaction may delete in
 # any order. SQLite, which cannot add a constraint to a table, goes without (as it goes without
-# Django's keys being checked before the end of a transaction).
+# Django's keys being checked before the end of a transaction). Added NOT VALID: this migration
+# holds the registry locked (its old keys' drop locks it whole) only for as long as it takes to
+# change the catalogue, not to check ten million entries; 0012 checks them, while serials are
+# looked up and imported as usual.
 REGISTRY_PRODUCT_KEY = "registry_entry_product_in_recall"
 
 
@@ -16,7 +19,7 @@ def registry_key_add(apps, schema_editor):
         schema_editor.execute(
             f"ALTER TABLE recalls_registryentry ADD CONSTRAINT {REGISTRY_PRODUCT_KEY} "
             "FOREIGN KEY (product_id, recall_id) REFERENCES recalls_product (id, recall_id) "
-            "DEFERRABLE INITIALLY DEFERRED"
+            "DEFERRABLE INITIALLY DEFERRED NOT VALID"
         )
 
 
