@@ -82,9 +82,7 @@ def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink
     token_hash = hash_access_token(token)
     # Two unique-index lookups: an OR across the join to links would scan every claim. The
     # recall comes from the cache: a join to it would cost more to build than the query to run.
-    claim = next(
-        iter(Claim.objects.raw(_claim_by_token_hash_sql(connection.vendor), [token_hash])), None
-    )
+    claim = _claim_by_token_hash(token_hash)
     if claim is not None:
         revoked = claim.access_token_revoked_at is not None
         made_at = claim.created_at
@@ -102,17 +100,42 @@ def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink
     return StatusLink(claim=claim, state=LinkState.OPEN, unrevoked_since=made_at)
 
 
+def _claim_by_token_hash(token_hash: str) -> Claim | None:
+    """The claim whose own link has this hash, or None: one row read by SQL built once."""
+    sql, converters = _claim_by_token_hash_query(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if converters:  # SQLite's dates and times; PostgreSQL's types need none
+        row = list(row)
+        for position, (functions, expression) in converters.items():
+            for function in functions:
+                row[position] = function(row[position], expression, connection)
+    return Claim.from_db(connection.alias, _CLAIM_COLUMNS, row)
+
+
+# A claim's columns as the ORM selects them all: in the order of its concrete fields.
+_CLAIM_COLUMNS = tuple(field.attname for field in Claim._meta.concrete_fields)
+
+
 @functools.cache
-def _claim_by_token_hash_sql(vendor: str) -> str:
-    """The SQL of the claim whose link hash is a parameter, built by the ORM once per database
-    kind: profiled, building the query took the status page more time than PostgreSQL took to
-    run it (a third of the page; ADR 0010)."""
+def _claim_by_token_hash_query(vendor: str) -> tuple[str, dict]:
+    """The SQL of the claim whose link hash is a parameter, and the converters of its columns,
+    built by the ORM once per database kind. Profiled, building the query took the status page
+    more time than PostgreSQL took to run it (a third of the page), and reading its row as a raw
+    query matched the columns to the fields again on every request (a twentieth; ADR 0010)."""
     placeholder = "%s"
     query = Claim.objects.filter(access_token_hash=placeholder)[:1].query
-    sql, params = query.get_compiler(connection=connection).as_sql()
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
     if params != (placeholder,):  # the hash is the query's one parameter, nothing else is
         raise RuntimeError(f"Unexpected parameters of the link's query: {params!r}")
-    return sql
+    selected = [expression for expression, _sql, _alias in compiler.select]
+    if tuple(expression.target.attname for expression in selected) != _CLAIM_COLUMNS:
+        raise RuntimeError("The link's query selects other columns than the claim's fields")
+    return sql, compiler.get_converters(selected)
 
 
 def _link_expired(*, claim: Claim, now: datetime) -> bool:
