@@ -130,6 +130,90 @@ def test_registry_import_over_a_deleted_registry_adds_it_again(recall):
     assert serial_lookup(recall=recall, raw_serial="A3102BNX10002999").is_recalled
 
 
+# --- Runs of consecutive serials: one entry each ----------------------------------------------
+
+
+def is_recalled(recall, serial: str) -> bool:
+    return serial_lookup(recall=recall, raw_serial=serial).is_recalled
+
+
+def test_registry_import_stores_consecutive_single_serials_as_one_entry(recall):
+    # given: five consecutive serials, one a row, not in order
+    csv = HEADER + "".join(f"A3102,A3102BNX{n:08d},\n" for n in (12, 10, 14, 11, 13))
+    # when
+    report = import_csv(recall, csv)
+    # then: five rows added, stored as one entry
+    assert (report.rows_added, report.units_added, report.entries_added) == (5, 5, 1)
+    assert entries(recall) == {("A3102BNX", 10, 14)}
+    # and: the check answers for each of them, and not for the numbers around them
+    assert all(is_recalled(recall, f"A3102BNX{n:08d}") for n in range(10, 15))
+    assert not is_recalled(recall, "A3102BNX00000009")
+    assert not is_recalled(recall, "A3102BNX00000015")
+
+
+def test_registry_import_keeps_a_gap_of_one_number_between_two_entries(recall):
+    csv = HEADER + "".join(f"A3102,A3102BNX{n:08d},\n" for n in (1, 2, 4, 5))
+    report = import_csv(recall, csv)
+    assert (report.rows_added, report.entries_added) == (4, 2)
+    assert entries(recall) == {("A3102BNX", 1, 2), ("A3102BNX", 4, 5)}
+    assert not is_recalled(recall, "A3102BNX00000003")
+
+
+def test_registry_import_keeps_two_products_adjacent_serials_in_two_entries(recall, speaker):
+    # given: serials that follow on from each other, the first two a speaker's, then another's
+    csv = HEADER + (
+        "A3102,A3102BNX00000001,\n"
+        "A3102,A3102BNX00000002,\n"
+        "A3302,A3102BNX00000003,\n"
+        "A3302,A3102BNX00000004,\n"
+    )
+    # when
+    report = import_csv(recall, csv)
+    # then: an entry per product, and the check names each serial's own
+    assert (report.rows_added, report.entries_added) == (4, 2)
+    assert entries(recall) == {("A3102BNX", 1, 2), ("A3102BNX", 3, 4)}
+    assert serial_lookup(recall=recall, raw_serial="A3102BNX00000002").product == speaker
+    assert serial_lookup(recall=recall, raw_serial="A3102BNX00000003").product.model == "A3302"
+
+
+def test_registry_import_merges_ranges_and_single_serials_that_follow_on(recall):
+    csv = HEADER + (
+        "A3102,A3102BNX00000021,A3102BNX00000030\n"
+        "A3102,A3102BNX00000009,\n"
+        "A3102,A3102BNX00000010,A3102BNX00000019\n"
+        "A3102,A3102BNX00000020,\n"
+    )
+    report = import_csv(recall, csv)
+    assert (report.rows_added, report.units_added, report.entries_added) == (4, 22, 1)
+    assert entries(recall) == {("A3102BNX", 9, 30)}
+    assert not is_recalled(recall, "A3102BNX00000031")
+
+
+def test_registry_import_merges_a_run_over_a_row_repeated_in_it(recall):
+    # given: a run in which one serial is written twice
+    csv = HEADER + "".join(f"A3102,A3102BNX{n:08d},\n" for n in (1, 2, 2, 3))
+    # when
+    report = import_csv(recall, csv)
+    # then: the repeat is a duplicate; the serials still follow on from each other
+    assert report.duplicates == [(4, "A3102BNX00000002")]
+    assert (report.rows_added, report.entries_added) == (3, 1)
+    assert entries(recall) == {("A3102BNX", 1, 3)}
+
+
+def test_registry_import_does_not_merge_over_a_duplicate_nor_with_the_registry(recall):
+    # given: a serial already in the registry
+    import_csv(recall, HEADER + "A3102,A3102BNX00000003,\n")
+    # when: a run of serials around it is imported
+    report = import_csv(recall, HEADER + "".join(f"A3102,A3102BNX{n:08d},\n" for n in range(1, 6)))
+    # then: its row is a duplicate, and the rows either side of it are two entries of their own,
+    # next to the registry's (entries already there are left as they are)
+    assert report.duplicates == [(4, "A3102BNX00000003")]
+    assert (report.rows_added, report.entries_added) == (4, 2)
+    assert entries(recall) == {("A3102BNX", 1, 2), ("A3102BNX", 3, 3), ("A3102BNX", 4, 5)}
+    assert all(is_recalled(recall, f"A3102BNX{n:08d}") for n in range(1, 6))
+    assert not is_recalled(recall, "A3102BNX00000006")
+
+
 # --- The report ----------------------------------------------------------------------------------
 
 
