@@ -14,14 +14,25 @@ from recallcases.recalls.serials import split_serial
 
 
 def serial_exists(request):
-    """Whether a canonical single serial is in the registry: one `.exists()` on the lookup index."""
+    """Whether a canonical serial is in the registry: one query on one end of the lookup index.
+
+    The entry with the greatest first number not above the serial's holds it if it reaches it
+    (an import stores a run of consecutive serials as one entry, so a single serial is seldom
+    an entry's first).
+    """
     split = split_serial(request.POST["serial"])
-    found = RegistryEntry.objects.filter(
-        recall_id=int(request.POST["recall"]),
-        prefix=split.prefix,
-        digits=split.digits,
-        first_number=split.number,
-    ).exists()
+    last = (
+        RegistryEntry.objects.filter(
+            recall_id=int(request.POST["recall"]),
+            prefix=split.prefix,
+            digits=split.digits,
+            first_number__lte=split.number,
+        )
+        .order_by("-first_number")
+        .values_list("last_number", flat=True)
+        .first()
+    )
+    found = last is not None and last >= split.number
     return HttpResponse("yes" if found else "no", content_type="text/plain")
 
 

@@ -134,9 +134,7 @@ def main() -> None:
             "/bench/serial-exists/",
             {"serial": RECALLED, "recall": recall.pk, "csrfmiddlewaretoken": yardstick_csrf},
         )
-        # The demo registry holds ranges, which this one-query view does not read: it says no,
-        # after the same indexed query.
-        assert response.content == b"no", response.content
+        assert response.content == b"yes", response.content
 
     check(RECALLED, True)(0)  # the claim form's serial, before it is first asked for
     rows = []

@@ -7,8 +7,9 @@ registry files of single serials in the real shape (16 characters, no O or I: a 
 
 - imports the large file with `registry_import_csv` (parse, check overlaps, add: one transaction,
   commit included) and COPYs the same file into a temporary table, three times, as the yardstick;
-  then writes the same entries again with one INSERT ... SELECT (the import's floor, whatever
-  reads the file: the registry's three indexes and its foreign key);
+  then writes the entries it stored again with one INSERT ... SELECT (the import's floor, whatever
+  reads the file: the registry's three indexes and its foreign key, for each entry stored: a run
+  of consecutive serials is one entry, so about one per five rows of this file);
 - posts serials to the consumer's check page, half recalled and half not (in the gaps), and as
   many to a view doing one `.exists()` on the lookup index, interleaved, at each registry size.
   The registry is vacuumed and analysed after each import, as autovacuum would do within a minute.
@@ -104,7 +105,8 @@ def registry_file_import(recall, registry: RegistryFile):
     with registry.path.open("rb") as file:
         report = registry_import_csv(recall=recall, file=file)
     seconds = time.perf_counter() - start
-    assert report.entries_added == registry.rows, report
+    assert report.rows_added == report.units_added == registry.rows, report
+    assert 0 < report.entries_added < registry.rows, report
     return report, seconds
 
 
@@ -127,9 +129,9 @@ def copy_seconds(registry: RegistryFile) -> float:
 
 
 def registry_write_seconds(recall) -> float:
-    """Seconds to write the import's entries again with one INSERT ... SELECT (commit included,
-    where PostgreSQL checks each entry's foreign key): the import's floor, whatever reads
-    the file."""
+    """Seconds to write the entries the import stored again with one INSERT ... SELECT (commit
+    included, where PostgreSQL checks each entry's foreign key): the import's floor, whatever
+    reads the file. The entries, not the file's rows: one per run of consecutive serials."""
     from django.db import connection, transaction
 
     with connection.cursor() as cursor:
@@ -267,7 +269,8 @@ def main() -> None:
     print()
     print(
         f"Registry import: {large.rows:,} single serials, {large.megabytes:.1f} MB of CSV "
-        f"({report.rows:,} rows read, {report.entries_added:,} added)"
+        f"({report.rows:,} rows read, {report.units_added:,} serials added, "
+        f"{report.entries_added:,} entries stored)"
     )
     print(f"{'':44}{'seconds':>9}{'rows/s':>12}")
     print(

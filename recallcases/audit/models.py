@@ -55,8 +55,11 @@ VALUE_LABELS = {
     "refused": _("refused"),
     "not_applied": _("not applied"),
     "apply_good_rows": _("good rows applied"),
-    "entries_added": _("entries added"),
+    "rows_added": _("rows added"),
     "units_added": _("serials added"),
+    # Registry entries stored: one per run of consecutive serials since the import merges runs;
+    # one per row added before (a record then has no rows_added, and its entries were its rows).
+    "entries_added": _("entries added"),
     "duplicates": _("duplicates"),
     "invalid": _("invalid"),
     "demo": _("demo"),

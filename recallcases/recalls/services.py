@@ -137,12 +137,32 @@ SELECT s.line, s.prefix, s.digits, s.first_number, s.last_number
 FROM registry_import_duplicates d JOIN registry_import_rows s ON s.line = d.line
 ORDER BY s.line LIMIT %s
 """
+# The rows added (neither invalid nor duplicates) as registry entries: a run of rows of one
+# product where each starts right after the row before it ends (in order of first number) is one
+# entry, from the run's first number to its last. Files list serials one a row, mostly
+# consecutive: a run is stored, and its foreign key checked, once instead of once a serial. Rows
+# never overlap here, so the order is total within a prefix and digits; a row left out (a
+# duplicate) leaves a gap its neighbours do not close. Entries already in the registry are not
+# merged with: the run is of this file's rows only. `first_number - 1`, not `last_number + 1`:
+# a last number may be the largest a bigint holds.
 _ENTRIES_INSERT = """
 INSERT INTO recalls_registryentry
   (recall_id, product_id, prefix, digits, first_number, last_number, is_demo, created_at)
-SELECT %s, s.product_id, s.prefix, s.digits, s.first_number, s.last_number, %s, %s
-FROM registry_import_rows s
-WHERE NOT EXISTS (SELECT 1 FROM registry_import_duplicates d WHERE d.line = s.line)
+SELECT %s, product_id, prefix, digits, MIN(first_number), MAX(last_number), %s, %s
+FROM (
+  SELECT product_id, prefix, digits, first_number, last_number,
+    SUM(starts) OVER (PARTITION BY prefix, digits ORDER BY first_number
+                      ROWS UNBOUNDED PRECEDING) AS run
+  FROM (
+    SELECT s.product_id, s.prefix, s.digits, s.first_number, s.last_number,
+      CASE WHEN LAG(s.last_number) OVER w = s.first_number - 1
+            AND LAG(s.product_id) OVER w = s.product_id THEN 0 ELSE 1 END AS starts
+    FROM registry_import_rows s
+    WHERE NOT EXISTS (SELECT 1 FROM registry_import_duplicates d WHERE d.line = s.line)
+    WINDOW w AS (PARTITION BY s.prefix, s.digits ORDER BY s.first_number)
+  ) marked
+) runs
+GROUP BY prefix, digits, run, product_id
 """
 
 
@@ -153,8 +173,12 @@ class RegistryRowError(ValueError):
 @dataclass
 class RegistryImportReport:
     rows: int = 0
-    entries_added: int = 0
+    # Rows of the file added (what a manager compares with the file: every row read is added,
+    # a duplicate or invalid), the serials they hold, and the registry entries that store them
+    # (a run of consecutive serials is one entry, so there are fewer entries than rows).
+    rows_added: int = 0
     units_added: int = 0
+    entries_added: int = 0
     # (line number, what was on it) for rows overlapping the registry or an earlier row: the
     # first REPORT_LIST_LIMIT by line.
     duplicates: list[tuple[int, str]] = field(default_factory=list)
@@ -358,9 +382,10 @@ def _registry_rows_import(
             _ENTRIES_INSERT,
             [recall.pk, is_demo, connection.ops.adapt_datetimefield_value(timezone.now())],
         )
+        report.entries_added = cursor.rowcount
         for statement in _STAGING_DROP:
             cursor.execute(statement)
-    report.entries_added = staged - report.duplicate_count
+    report.rows_added = staged - report.duplicate_count
     report.units_added = staged_units - duplicate_units
     audit_record(
         actor=actor,
@@ -371,8 +396,9 @@ def _registry_rows_import(
         note=file_name,
         after={
             "rows": report.rows,
-            "entries_added": report.entries_added,
+            "rows_added": report.rows_added,
             "units_added": report.units_added,
+            "entries_added": report.entries_added,
             "duplicates": report.duplicate_count,
             "invalid": report.invalid_count,
             "demo": is_demo,

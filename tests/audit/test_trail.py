@@ -165,8 +165,9 @@ def test_registry_import_records_counts_and_file_name_not_rows(speaker, manager)
     assert (entry.actor, entry.recall_id, entry.note) == (manager, speaker.recall_id, "serials.csv")
     assert entry.after == {
         "rows": 3,
-        "entries_added": 1,
+        "rows_added": 1,
         "units_added": 10,
+        "entries_added": 1,
         "duplicates": 1,
         "invalid": 1,
         "demo": False,

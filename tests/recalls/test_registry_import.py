@@ -46,7 +46,10 @@ def test_registry_import_reports_added_duplicates_and_invalid(recall, run_import
     before = RegistryEntry.objects.count()
     out, err = run_import(recall, CSV)
     # Three good rows: a range of 120, a single serial, another single serial.
-    assert "10 rows read: 3 entries added (122 serials), 2 duplicates, 5 invalid." in out
+    assert (
+        "10 rows read: 3 rows added (122 serials; registry entries stored: 3), 2 duplicates, "
+        "5 invalid."
+    ) in out
     assert "line 4: already in the registry: ACCJRU2D00000001" in err
     assert "line 5: already in the registry: ACCJRU1D16400900" in err
     assert "line 6: invalid: unknown model 'A9999'" in err
@@ -65,7 +68,7 @@ def test_registry_import_twice_adds_nothing_the_second_time(recall, run_import):
     run_import(recall, CSV)
     count = RegistryEntry.objects.count()
     out, _ = run_import(recall, CSV)
-    assert "0 entries added" in out
+    assert "0 rows added (0 serials; registry entries stored: 0)" in out
     assert RegistryEntry.objects.count() == count
 
 

@@ -68,7 +68,7 @@ def test_registry_import_refuses_rows_overlapping_the_registry(recall):
     # then
     assert [line for line, _text in report.duplicates] == [3, 4, 5, 6]
     assert report.duplicates[1] == (4, "A3102DMX09999990 – A3102DMX10000001")
-    assert (report.entries_added, report.units_added) == (3, 102)
+    assert (report.rows_added, report.units_added, report.entries_added) == (3, 102, 3)
     assert report.duplicate_count == 4
     assert entries(recall) == {
         ("A3102DMX", 10000000, 10000000),
@@ -89,11 +89,9 @@ def test_registry_import_refuses_rows_overlapping_an_earlier_row_of_the_file(rec
     )
     report = import_csv(recall, csv)
     assert [line for line, _text in report.duplicates] == [3, 4, 6, 7]
-    assert entries(recall) == {
-        ("A3102BNX", 100, 200),
-        ("A3102BNX", 201, 201),
-        ("A3102BNX", 50, 99),
-    }
+    # and: lines 8, 2 and 5 follow on from each other: one entry holds them
+    assert (report.rows_added, report.entries_added) == (3, 1)
+    assert entries(recall) == {("A3102BNX", 50, 201)}
 
 
 def test_registry_import_keeps_a_row_that_overlaps_only_a_refused_row(recall):
@@ -128,8 +126,92 @@ def test_registry_import_over_a_deleted_registry_adds_it_again(recall):
     # when: it is imported again
     report = import_csv(recall, HEADER + singles(3000))
     # then: all of it is back
-    assert (report.entries_added, report.duplicate_count) == (3000, 0)
+    assert (report.rows_added, report.entries_added, report.duplicate_count) == (3000, 1, 0)
     assert serial_lookup(recall=recall, raw_serial="A3102BNX10002999").is_recalled
+
+
+# --- Runs of consecutive serials: one entry each ----------------------------------------------
+
+
+def is_recalled(recall, serial: str) -> bool:
+    return serial_lookup(recall=recall, raw_serial=serial).is_recalled
+
+
+def test_registry_import_stores_consecutive_single_serials_as_one_entry(recall):
+    # given: five consecutive serials, one a row, not in order
+    csv = HEADER + "".join(f"A3102,A3102BNX{n:08d},\n" for n in (12, 10, 14, 11, 13))
+    # when
+    report = import_csv(recall, csv)
+    # then: five rows added, stored as one entry
+    assert (report.rows_added, report.units_added, report.entries_added) == (5, 5, 1)
+    assert entries(recall) == {("A3102BNX", 10, 14)}
+    # and: the check answers for each of them, and not for the numbers around them
+    assert all(is_recalled(recall, f"A3102BNX{n:08d}") for n in range(10, 15))
+    assert not is_recalled(recall, "A3102BNX00000009")
+    assert not is_recalled(recall, "A3102BNX00000015")
+
+
+def test_registry_import_keeps_a_gap_of_one_number_between_two_entries(recall):
+    csv = HEADER + "".join(f"A3102,A3102BNX{n:08d},\n" for n in (1, 2, 4, 5))
+    report = import_csv(recall, csv)
+    assert (report.rows_added, report.entries_added) == (4, 2)
+    assert entries(recall) == {("A3102BNX", 1, 2), ("A3102BNX", 4, 5)}
+    assert not is_recalled(recall, "A3102BNX00000003")
+
+
+def test_registry_import_keeps_two_products_adjacent_serials_in_two_entries(recall, speaker):
+    # given: serials that follow on from each other, the first two a speaker's, then another's
+    csv = HEADER + (
+        "A3102,A3102BNX00000001,\n"
+        "A3102,A3102BNX00000002,\n"
+        "A3302,A3102BNX00000003,\n"
+        "A3302,A3102BNX00000004,\n"
+    )
+    # when
+    report = import_csv(recall, csv)
+    # then: an entry per product, and the check names each serial's own
+    assert (report.rows_added, report.entries_added) == (4, 2)
+    assert entries(recall) == {("A3102BNX", 1, 2), ("A3102BNX", 3, 4)}
+    assert serial_lookup(recall=recall, raw_serial="A3102BNX00000002").product == speaker
+    assert serial_lookup(recall=recall, raw_serial="A3102BNX00000003").product.model == "A3302"
+
+
+def test_registry_import_merges_ranges_and_single_serials_that_follow_on(recall):
+    csv = HEADER + (
+        "A3102,A3102BNX00000021,A3102BNX00000030\n"
+        "A3102,A3102BNX00000009,\n"
+        "A3102,A3102BNX00000010,A3102BNX00000019\n"
+        "A3102,A3102BNX00000020,\n"
+    )
+    report = import_csv(recall, csv)
+    assert (report.rows_added, report.units_added, report.entries_added) == (4, 22, 1)
+    assert entries(recall) == {("A3102BNX", 9, 30)}
+    assert not is_recalled(recall, "A3102BNX00000031")
+
+
+def test_registry_import_merges_a_run_over_a_row_repeated_in_it(recall):
+    # given: a run in which one serial is written twice
+    csv = HEADER + "".join(f"A3102,A3102BNX{n:08d},\n" for n in (1, 2, 2, 3))
+    # when
+    report = import_csv(recall, csv)
+    # then: the repeat is a duplicate; the serials still follow on from each other
+    assert report.duplicates == [(4, "A3102BNX00000002")]
+    assert (report.rows_added, report.entries_added) == (3, 1)
+    assert entries(recall) == {("A3102BNX", 1, 3)}
+
+
+def test_registry_import_does_not_merge_over_a_duplicate_nor_with_the_registry(recall):
+    # given: a serial already in the registry
+    import_csv(recall, HEADER + "A3102,A3102BNX00000003,\n")
+    # when: a run of serials around it is imported
+    report = import_csv(recall, HEADER + "".join(f"A3102,A3102BNX{n:08d},\n" for n in range(1, 6)))
+    # then: its row is a duplicate, and the rows either side of it are two entries of their own,
+    # next to the registry's (entries already there are left as they are)
+    assert report.duplicates == [(4, "A3102BNX00000003")]
+    assert (report.rows_added, report.entries_added) == (4, 2)
+    assert entries(recall) == {("A3102BNX", 1, 2), ("A3102BNX", 3, 3), ("A3102BNX", 4, 5)}
+    assert all(is_recalled(recall, f"A3102BNX{n:08d}") for n in range(1, 6))
+    assert not is_recalled(recall, "A3102BNX00000006")
 
 
 # --- The report ----------------------------------------------------------------------------------
@@ -144,7 +226,7 @@ def test_registry_import_reports_invalid_rows_by_line_and_counts_them_all(recall
     # when
     report = import_csv(recall, HEADER + good + bad + repeated)
     # then: all are counted, the first three of each listed, by line
-    assert (report.rows, report.entries_added, report.units_added) == (13, 4, 4)
+    assert (report.rows, report.rows_added, report.units_added) == (13, 4, 4)
     assert report.invalid_count == 5
     assert report.invalid == [(line, "unknown model 'A9999' for this recall") for line in (6, 7, 8)]
     assert report.duplicate_count == 4
@@ -161,23 +243,23 @@ def test_registry_import_csv_numbers_lines_as_the_file_does(recall):
     csv = HEADER + 'A3102,A3102BNX00000001,\n\n"A3102",A3102BNX00000002,"\n"\nA3102,BAD,\n'
     report = import_csv(recall, csv)
     assert report.invalid == [(6, "BAD is not 16 characters long")]
-    assert report.entries_added == 2
+    assert report.rows_added == 2
 
 
 def test_registry_import_accepts_a_byte_order_mark_and_any_header_case(recall):
     content = "\ufeffModel, First_Serial ,LAST_SERIAL\r\nA3102,a3102-bnx0-0000-001,\r\n"
     report = import_bytes(recall, content.encode("utf-8"))
-    assert (report.entries_added, report.invalid_count) == (1, 0)
+    assert (report.rows_added, report.invalid_count) == (1, 0)
     # and: read by a reader that kept the mark, too
     report = import_csv(recall, content.replace("001,", "002,"))
-    assert (report.entries_added, report.invalid_count) == (1, 0)
+    assert (report.rows_added, report.invalid_count) == (1, 0)
     assert entries(recall) == {("A3102BNX", 1, 1), ("A3102BNX", 2, 2)}
 
 
 def test_registry_import_of_dicts_streams_a_generator(recall):
     rows = ({"model": "A3302", "first_serial": f"A3302BNX{n:08d}"} for n in range(1000))
     report = registry_import(recall=recall, rows=rows)
-    assert (report.rows, report.entries_added, report.invalid_count) == (1000, 1000, 0)
+    assert (report.rows, report.rows_added, report.invalid_count) == (1000, 1000, 0)
 
 
 # --- Nothing half-imported -----------------------------------------------------------------------
@@ -231,7 +313,9 @@ def test_registry_import_of_100000_rows_on_postgresql(postgres, recall, django_a
     report = import_csv(recall, csv)
     # then
     assert report.rows == 100_012
-    assert (report.entries_added, report.units_added) == (100_001, 150_000)
+    assert (report.rows_added, report.units_added) == (100_001, 150_000)
+    # and: the run of 100,000 serials is one entry, the range another
+    assert report.entries_added == 2
     assert report.duplicate_count == 10
     assert report.duplicates[0] == (100_003, "A3102BNX10000500")
     assert report.invalid == [(100_013, "A3102BNX1000000 is not 16 characters long")]
@@ -270,7 +354,7 @@ def test_registry_import_on_postgresql_loads_by_copy(postgres, recall, monkeypat
     monkeypatch.setattr(services, "_ROWS_INSERT", "not sql")
     # then: PostgreSQL never needs it
     report = import_csv(recall, HEADER + singles(10))
-    assert report.entries_added == 10
+    assert report.rows_added == 10
 
 
 @pytest.mark.django_db(transaction=True)
@@ -294,8 +378,8 @@ def test_two_imports_into_one_recall_at_once_add_each_serial_once(postgres):
     for thread in threads:
         thread.join()
     # then: one adds the serials, the other waits for it and finds them all there
-    assert sorted((r.entries_added, r.duplicate_count) for r in reports) == [(0, 5000), (5000, 0)]
-    assert len(entries(recall)) == 5000
+    assert sorted((r.rows_added, r.duplicate_count) for r in reports) == [(0, 5000), (5000, 0)]
+    assert entries(recall) == {("A3102BNX", 10_000_000, 10_004_999)}
 
 
 # --- Reading serials, and the database's own rules ------------------------------------------------

@@ -42,7 +42,8 @@ class Command(BaseCommand):
                 f"... {report.duplicate_count - len(report.duplicates)} more duplicates not listed."
             )
         self.stdout.write(
-            f"{report.rows} rows read: {report.entries_added} entries added "
-            f"({report.units_added} serials), {report.duplicate_count} duplicates, "
+            f"{report.rows} rows read: {report.rows_added} rows added "
+            f"({report.units_added} serials; registry entries stored: {report.entries_added}), "
+            f"{report.duplicate_count} duplicates, "
             f"{report.invalid_count} invalid."
         )
