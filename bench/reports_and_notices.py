@@ -145,7 +145,7 @@ def notices_time(recall, *, count: int, single: int) -> dict:
     handler = SmtpSink(port)
     mailers = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "recallcases.notifications.smtp.EmailBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 10},
         }
     }

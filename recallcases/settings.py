@@ -361,10 +361,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Email: Django 6.1's MAILERS. Console in development, SMTP in production (EMAIL_HOST ...), or a
 # provider through django-anymail (EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend, ANYMAIL).
+# The SMTP backend is Django's, reading envelope addresses quicker (recallcases.notifications.smtp).
 EMAIL_BACKEND_PATH = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends."
-    + ("console.EmailBackend" if DEBUG else "smtp.EmailBackend"),
+    default=(
+        "django.core.mail.backends.console.EmailBackend"
+        if DEBUG
+        else "recallcases.notifications.smtp.EmailBackend"
+    ),
 )
 MAILERS = {
     "default": {

@@ -143,7 +143,7 @@ def stack_environment(
         REDIS_URL=redis_url,
         CELERY_BROKER_URL=redis_url,
         PRIVATE_MEDIA_ROOT=str(run_dir / "private-media"),
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND="recallcases.notifications.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
         TRUSTED_PROXY_COUNT="1",

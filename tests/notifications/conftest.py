@@ -349,7 +349,7 @@ def celery_worker(request, postgres, transactional_db, broker, smtp_server, tmp_
         REDIS_URL=broker.url,
         PRIVATE_MEDIA_ROOT=str(settings.PRIVATE_MEDIA_ROOT),
         STATIC_MANIFEST="false",
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND="recallcases.notifications.smtp.EmailBackend",
         EMAIL_HOST=smtp_server.host,
         EMAIL_PORT=str(smtp_server.port),
         # Production's own timeout: a held message (Mailbox.hold) must be released within it.

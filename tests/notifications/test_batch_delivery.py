@@ -68,7 +68,7 @@ def smtp_mailer(settings, smtp_server):
     """Django's SMTP backend, pointed at the test's aiosmtpd server."""
     settings.MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "recallcases.notifications.smtp.EmailBackend",
             "OPTIONS": {"host": smtp_server.host, "port": smtp_server.port, "timeout": 10},
         }
     }

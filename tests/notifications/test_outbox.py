@@ -129,7 +129,7 @@ def test_shipped_email_names_the_carrier_and_tracking_link(speaker):
 @override_settings(
     MAILERS={
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "recallcases.notifications.smtp.EmailBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
         }
     },

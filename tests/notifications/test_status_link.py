@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 MAIL_SERVER_DOWN = {
     "default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "BACKEND": "recallcases.notifications.smtp.EmailBackend",
         "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},
     }
 }

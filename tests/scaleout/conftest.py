@@ -95,7 +95,7 @@ def stack_env(postgres, redis_url, transactional_db, object_store, smtp_server):
         AWS_S3_REGION_NAME="us-east-1",
         AWS_ACCESS_KEY_ID="scaleout",
         AWS_SECRET_ACCESS_KEY="scaleout",
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND="recallcases.notifications.smtp.EmailBackend",
         EMAIL_HOST=smtp_server.host,
         EMAIL_PORT=str(smtp_server.port),
         SERIAL_CHECK_RATE=SERIAL_CHECK_RATE,

@@ -41,7 +41,7 @@ def refusing_smtp():
     controller.start()
     mailers = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "BACKEND": "recallcases.notifications.smtp.EmailBackend",
             "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 5},
         }
     }
