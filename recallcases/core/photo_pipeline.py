@@ -26,10 +26,15 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # 10 MB
 # The most photos one form takes (a recall's proof items); the public body limit has room for them.
 MAX_PHOTOS_PER_FORM = 3
 MAX_PIXELS = 50_000_000  # 50 megapixels
-# Stored image: longest side at most this. 2000 px, not more: a 12-megapixel phone JPEG (4000 or
-# 4032 px wide) is then decoded at half scale (JPEG draft), a third of the CPU of a full decode
-# (ADR 0009), and 3 megapixels still show a serial label and a cut cord sharply.
-MAX_SIDE = 2000
+# Stored image: longest side at most this. About 2000 px, not more: a 12-megapixel phone JPEG
+# (4000 or 4032 px wide) is then decoded at half scale (JPEG draft) and kept as decoded, a quarter
+# of the CPU of a full decode and resample (ADR 0009), and 3 megapixels still show a serial label
+# and a cut cord sharply.
+MAX_SIDE = 2048
+# A JPEG is decoded at the smallest scale still at least this share of max_side: 4000 and 4032 px
+# halve to 2000 and 2016, under 2048, so they need no resampling at all (a 2016 to 2000 px Lanczos
+# resample cost as much as the half-scale decode itself).
+_DRAFT_SHARE = 0.97
 THUMBNAIL_SIDE = 320  # thumbnail: longest side at most this
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 
@@ -185,7 +190,8 @@ def _read_at_most(stream: BinaryIO, limit: int) -> bytes:
 def _decode_upright_rgb(data: bytes, *, max_pixels: int, max_side: int) -> tuple[Image.Image, str]:
     """Return the decoded photo, upright, in RGB without metadata, and its source format.
 
-    JPEGs are decoded at the smallest scale that still covers max_side. Raises PhotoRejected
+    JPEGs are decoded at the smallest scale that still covers _DRAFT_SHARE of max_side (what is
+    over max_side is shrunk afterwards). Raises PhotoRejected
     before decoding pixels when the header declares more than max_pixels.
     """
     try:
@@ -196,7 +202,7 @@ def _decode_upright_rgb(data: bytes, *, max_pixels: int, max_side: int) -> tuple
         if source_format == "JPEG":
             # The bound is square, so the target needs no swapping when EXIF orientation 5-8
             # later turns the stored width into the height.
-            img.draft("RGB", _size_to_fit(img.size, max_side))
+            img.draft("RGB", _size_to_fit(img.size, int(max_side * _DRAFT_SHARE)))
         img.load()  # decode here, so that a broken file fails inside this try
         ImageOps.exif_transpose(img, in_place=True)  # HEIF arrives upright, orientation reset
         picture = _to_rgb(img)

@@ -191,7 +191,7 @@ def test_process_photo_turns_jpeg_upright_from_exif_orientation(
     assert_colour_close(image.getpixel(opposite), BLUE)
 
 
-@pytest.mark.parametrize(("orientation", "upright_size"), [(1, (2000, 1333)), (6, (1333, 2000))])
+@pytest.mark.parametrize(("orientation", "upright_size"), [(1, (2048, 1365)), (6, (1365, 2048))])
 def test_process_photo_downscales_large_jpeg_to_max_side(orientation, upright_size):
     # given a 24-megapixel photo, stored landscape
     upload = encode(
@@ -203,21 +203,21 @@ def test_process_photo_downscales_large_jpeg_to_max_side(orientation, upright_si
 
     # then
     assert open_jpeg(photo.image).size == (photo.width, photo.height) == upright_size
-    thumbnail_size = tuple(round(side * 320 / 2000) for side in upright_size)
+    thumbnail_size = tuple(round(side * 320 / 2048) for side in upright_size)
     assert open_jpeg(photo.thumbnail).size == thumbnail_size
 
 
 @pytest.mark.parametrize("orientation", [1, 6])
 @pytest.mark.parametrize(
-    ("photo_size", "decoded_size"),
+    ("photo_size", "decoded_size", "stored_side"),
     [
-        ((6000, 4000), (3000, 2000)),  # 24 megapixels
-        ((4032, 3024), (2016, 1512)),  # a 12-megapixel phone camera
-        ((4000, 3000), (2000, 1500)),
+        ((6000, 4000), (3000, 2000), 2048),  # 24 megapixels: halved, then shrunk
+        ((4032, 3024), (2016, 1512), 2016),  # a 12-megapixel phone: halved, kept as decoded
+        ((4000, 3000), (2000, 1500), 2000),
     ],
 )
 def test_process_photo_decodes_large_jpeg_at_reduced_scale(
-    monkeypatch, orientation, photo_size, decoded_size
+    monkeypatch, orientation, photo_size, decoded_size, stored_side
 ):
     # given a spy on the size Pillow will decode a JPEG at once draft() was asked
     decoded_sizes = []
@@ -238,7 +238,7 @@ def test_process_photo_decodes_large_jpeg_at_reduced_scale(
 
     # then it was decoded at half scale, no smaller than the stored image
     assert decoded_sizes == [decoded_size]
-    assert max(photo.width, photo.height) == 2000
+    assert max(photo.width, photo.height) == stored_side
 
 
 def test_process_photo_never_upscales_small_photo():
