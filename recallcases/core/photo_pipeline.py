@@ -191,8 +191,8 @@ def _decode_upright_rgb(data: bytes, *, max_pixels: int, max_side: int) -> tuple
     """Return the decoded photo, upright, in RGB without metadata, and its source format.
 
     JPEGs are decoded at the smallest scale that still covers _DRAFT_SHARE of max_side (what is
-    over max_side is shrunk afterwards). Raises PhotoRejected
-    before decoding pixels when the header declares more than max_pixels.
+    over max_side is shrunk afterwards). Raises PhotoRejected before decoding pixels when the
+    header declares more than max_pixels.
     """
     try:
         img = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
