@@ -79,14 +79,10 @@ def recalls_open() -> list[Recall]:
     """Every recall open to claims, newest first, each with its products and a `page_version`
     (see recall_open_by_slug); from the cache when it is there, forgotten with any recall's
     copy. The home page and the check across recalls read them on every request."""
-    key = _recall_cache_key(None)
-    recalls = cache.get(key)
-    if recalls is None:
-        recalls = list(Recall.objects.open_to_claims().prefetch_related("products"))
-        for recall in recalls:
-            recall.page_version = uuid.uuid4().hex
-        cache.set(key, recalls, RECALL_CACHE_SECONDS)
-    return recalls
+    return _recall_copies_kept(
+        _recall_cache_key(None),
+        lambda: list(Recall.objects.open_to_claims().prefetch_related("products")),
+    )
 
 
 def recall_open_by_slug(*, slug: str) -> Recall | None:
@@ -94,35 +90,39 @@ def recall_open_by_slug(*, slug: str) -> Recall | None:
     cache when it is there. Its `page_version` names this copy: what pages cache of it carries
     that name, so a change of the recall, its products or its proof items (a new copy) is never
     shown with an older rendering."""
-    key = _recall_cache_key(slug)
-    recall = cache.get(key)
-    if recall is None:
-        recall = (
+    return _recall_copies_kept(
+        _recall_cache_key(slug),
+        lambda: (
             Recall.objects.open_to_claims()
             .prefetch_related("products", "proof_items")
             .filter(slug=slug)
             .first()
-        )
-        if recall is None:
-            return None
-        recall.page_version = uuid.uuid4().hex
-        cache.set(key, recall, RECALL_CACHE_SECONDS)
-    return recall
+        ),
+    )
 
 
 def recall_by_pk(*, pk: int) -> Recall | None:
     """The recall `pk`, open or not, with its products and proof items, or None; from the cache
     when it is there, kept and forgotten as `recall_open_by_slug` keeps its copies (a claim's
     status page reads its recall this way: claims outlive a recall's opening)."""
-    key = _recall_cache_key(pk=pk)
-    recall = cache.get(key)
-    if recall is None:
-        recall = Recall.objects.prefetch_related("products", "proof_items").filter(pk=pk).first()
-        if recall is None:
+    return _recall_copies_kept(
+        _recall_cache_key(pk=pk),
+        lambda: Recall.objects.prefetch_related("products", "proof_items").filter(pk=pk).first(),
+    )
+
+
+def _recall_copies_kept(key: str, load):
+    """What the cache holds at `key`, else what `load` reads (a recall, a list of them or None),
+    each recall read named with a new `page_version` and kept; None is not kept."""
+    kept = cache.get(key)
+    if kept is None:
+        kept = load()
+        if kept is None:
             return None
-        recall.page_version = uuid.uuid4().hex
-        cache.set(key, recall, RECALL_CACHE_SECONDS)
-    return recall
+        for recall in kept if isinstance(kept, list) else [kept]:
+            recall.page_version = uuid.uuid4().hex
+        cache.set(key, kept, RECALL_CACHE_SECONDS)
+    return kept
 
 
 def recall_cache_forget(*, slugs: list[str], pks: list[int] = ()) -> None:
