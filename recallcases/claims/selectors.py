@@ -26,6 +26,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -102,17 +103,14 @@ def status_link_lookup(*, token: str, now: datetime | None = None) -> StatusLink
 
 def _claim_by_token_hash(token_hash: str) -> Claim | None:
     """The claim whose own link has this hash, or None: one row read by SQL built once."""
-    sql, converters = _claim_by_token_hash_query(connection.vendor)
+    sql, compiler, converters = _claim_by_token_hash_query(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, [token_hash])
         row = cursor.fetchone()
     if row is None:
         return None
     if converters:  # SQLite's dates and times; PostgreSQL's types need none
-        row = list(row)
-        for position, (functions, expression) in converters.items():
-            for function in functions:
-                row[position] = function(row[position], expression, connection)
+        row = next(compiler.apply_converters([row], converters))
     return Claim.from_db(connection.alias, _CLAIM_COLUMNS, row)
 
 
@@ -121,11 +119,12 @@ _CLAIM_COLUMNS = tuple(field.attname for field in Claim._meta.concrete_fields)
 
 
 @functools.cache
-def _claim_by_token_hash_query(vendor: str) -> tuple[str, dict]:
-    """The SQL of the claim whose link hash is a parameter, and the converters of its columns,
-    built by the ORM once per database kind. Profiled, building the query took the status page
-    more time than PostgreSQL took to run it (a third of the page), and reading its row as a raw
-    query matched the columns to the fields again on every request (a twentieth; ADR 0010)."""
+def _claim_by_token_hash_query(vendor: str) -> tuple[str, SQLCompiler, dict]:
+    """The SQL of the claim whose link hash is a parameter, its compiler and the converters of
+    its columns, built by the ORM once per database kind. Profiled, building the query took the
+    status page more time than PostgreSQL took to run it (a third of the page), and reading its
+    row as a raw query matched the columns to the fields again on every request (a twentieth;
+    ADR 0010)."""
     placeholder = "%s"
     query = Claim.objects.filter(access_token_hash=placeholder)[:1].query
     compiler = query.get_compiler(connection=connection)
@@ -135,7 +134,7 @@ def _claim_by_token_hash_query(vendor: str) -> tuple[str, dict]:
     selected = [expression for expression, _sql, _alias in compiler.select]
     if tuple(expression.target.attname for expression in selected) != _CLAIM_COLUMNS:
         raise RuntimeError("The link's query selects other columns than the claim's fields")
-    return sql, compiler.get_converters(selected)
+    return sql, compiler, compiler.get_converters(selected)
 
 
 def _link_expired(*, claim: Claim, now: datetime) -> bool:
